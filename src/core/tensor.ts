@@ -7,6 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "./errors.js";
+import { fillNormal, foldIn, type RngKey } from "./rng.js";
 
 /**
  * The storage of a tensor: float32 for networks, float64 for exact math.
@@ -138,7 +139,25 @@ export interface VectorSpace<V> {
   readonly combine: (terms: ReadonlyArray<readonly [coefficient: number, x: V]>) => V;
   /** The components of `x`, read-only, for norms and finiteness checks. */
   readonly components: (x: V) => ArrayLike<number>;
+  /**
+   * A standard normal vector shaped like `x`, fixed by `key`. For batched tensors, row i along the first
+   * (batch) axis is drawn from `foldIn(key, i)`, so a sample's noise never depends on the batch size.
+   */
+  readonly normalLike: (key: RngKey, x: V) => V;
 }
+
+/**
+ * Standard normal noise shaped like `x`; row i of the first axis is drawn from `foldIn(key, i)`.
+ *
+ * @category Core
+ */
+export const normalLike = <A extends Storage>(key: RngKey, x: Tensor<A>): Tensor<A> => {
+  const out = like(x.data);
+  const rows = x.shape[0];
+  const cols = out.length / rows;
+  for (let i = 0; i < rows; i++) fillNormal(foldIn(key, i), out.subarray(i * cols, (i + 1) * cols));
+  return { shape: x.shape, data: out };
+};
 
 /**
  * The vector space of tensors of one fixed shape (float32 or float64 storage).
@@ -148,6 +167,7 @@ export interface VectorSpace<V> {
 export const tensorSpace = <A extends Storage>(): VectorSpace<Tensor<A>> => ({
   combine: linearCombination,
   components: (x) => x.data,
+  normalLike,
 });
 
 /**
@@ -162,6 +182,7 @@ export const float64Space: VectorSpace<Float64Array> = {
     return out;
   },
   components: (x) => x,
+  normalLike: (key, x) => fillNormal(key, new Float64Array(x.length)),
 };
 
 /**
