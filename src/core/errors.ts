@@ -33,7 +33,8 @@ const show = (value: unknown): string => {
     const arr = Array.from(value as unknown as ArrayLike<number>);
     return `[${arr.slice(0, 6).join(", ")}${arr.length > 6 ? `, … (${arr.length})` : ""}]`;
   }
-  if (Array.isArray(value)) return `[${value.slice(0, 6).map(show).join(", ")}${value.length > 6 ? ", …" : ""}]`;
+  if (Array.isArray(value))
+    return `[${value.slice(0, 6).map(show).join(", ")}${value.length > 6 ? ", …" : ""}]`;
   if (typeof value === "string") return JSON.stringify(value);
   return String(value);
 };
@@ -60,12 +61,13 @@ export const scoreflowError = (
 });
 
 /**
- * Unwraps a `Right`, or throws an `Error` carrying the `ScoreflowError` message. A convenience for scripts and
+ * Unwraps a `Right`, or throws an `Error` carrying the error's message (and the error itself as its `cause`).
+ * Works for every error of the library (validation and solve failures alike). A convenience for scripts and
  * tests; library code keeps the `Either`.
  *
  * @category Core
  */
-export const orThrow = <A>(result: E.Either<ScoreflowError, A>): A => {
+export const orThrow = <A, L extends { readonly message: string }>(result: E.Either<L, A>): A => {
   if (E.isLeft(result)) throw new Error(result.left.message, { cause: result.left });
   return result.right;
 };
