@@ -96,7 +96,7 @@ export const convertCoefficients = (
  *
  * @category SDEs
  */
-export const convert = <V>(
+export const convertPrediction = <V>(
   space: VectorSpace<V>,
   from: Parameterization,
   to: Parameterization,

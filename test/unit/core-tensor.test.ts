@@ -41,7 +41,9 @@ describe("tensor", () => {
     expect(Array.from(z.data)).toEqual([-3, -6]);
     const space = tensorSpace<Float64Array>();
     const a = zeros64([3]);
-    expect(Array.from(axpy(space, 2, { shape: [3], data: Float64Array.of(1, 2, 3) }, a).data)).toEqual([2, 4, 6]);
+    expect(Array.from(axpy(space, 2, { shape: [3], data: Float64Array.of(1, 2, 3) }, a).data)).toEqual([
+      2, 4, 6,
+    ]);
     expect(Array.from(scale(float64Space, 3, Float64Array.of(1, -1)))).toEqual([3, -3]);
     expect(allFinite(space, a)).toBe(true);
     expect(allFinite(float64Space, Float64Array.of(1, Number.POSITIVE_INFINITY))).toBe(false);
@@ -62,7 +64,9 @@ describe("errors", () => {
       "VP SDE: betaMin must be > 0, got betaMin=-1",
     );
     const r = checkOrdered("VP SDE", ["betaMin", 20], ["betaMax", 0.1], false);
-    expect(E.isLeft(r) && r.left.message).toBe("VP SDE: betaMax must be ≥ betaMin, got betaMin=20, betaMax=0.1");
+    expect(E.isLeft(r) && r.left.message).toBe(
+      "VP SDE: betaMax must be ≥ betaMin, got betaMin=20, betaMax=0.1",
+    );
     expect(() => orThrow(r)).toThrow("VP SDE: betaMax must be ≥ betaMin");
   });
 });

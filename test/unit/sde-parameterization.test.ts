@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { float64Space, type Tensor64, tensorSpace } from "../../src/core/tensor.js";
-import { convert, convertCoefficients, type Parameterization } from "../../src/sde/index.js";
+import { convertCoefficients, convertPrediction, type Parameterization } from "../../src/sde/index.js";
 
 const all: readonly Parameterization[] = ["eps", "x0", "v", "score"];
 
@@ -39,15 +39,22 @@ describe("convertCoefficients", () => {
   });
 });
 
-describe("convert", () => {
+describe("convertPrediction", () => {
   it("applies to = cx·x + cp·pred in any vector space", () => {
     const c = { scale: 0.6, std: 0.8 };
-    const out = convert(float64Space, "eps", "x0", c, new Float64Array([0.66]), new Float64Array([-0.3]));
+    const out = convertPrediction(
+      float64Space,
+      "eps",
+      "x0",
+      c,
+      new Float64Array([0.66]),
+      new Float64Array([-0.3]),
+    );
     expect(out[0]).toBeCloseTo(1.5, 14);
     const space = tensorSpace<Float64Array>();
     const x: Tensor64 = { shape: [1, 2], data: new Float64Array([0.66, 0.66]) };
     const pred: Tensor64 = { shape: [1, 2], data: new Float64Array([-0.3, -0.3]) };
-    const score = convert(space, "eps", "score", c, x, pred);
+    const score = convertPrediction(space, "eps", "score", c, x, pred);
     expect(score.shape).toEqual([1, 2]);
     expect(score.data[1]).toBeCloseTo(0.375, 14);
   });
