@@ -13,6 +13,7 @@ import * as E from "fp-ts/lib/Either.js";
  * @category Core
  */
 export interface ScoreflowError {
+  /** Discriminant, for narrowing unions of error types. */
   readonly _tag: "ScoreflowError";
   /** The object being built or the operation being run, e.g. `"VP SDE"`. */
   readonly context: string;
@@ -67,7 +68,15 @@ export const scoreflowError = (
  *
  * @category Core
  */
-export const orThrow = <A, L extends { readonly message: string }>(result: E.Either<L, A>): A => {
+export const orThrow = <
+  A,
+  L extends {
+    /** The error's one-sentence message. */
+    readonly message: string;
+  },
+>(
+  result: E.Either<L, A>,
+): A => {
   if (E.isLeft(result)) throw new Error(result.left.message, { cause: result.left });
   return result.right;
 };

@@ -16,7 +16,9 @@ import { check, isNonNegativeInteger } from "./validate.js";
  * @category Core
  */
 export interface RngKey {
+  /** Low key word, an unsigned 32-bit integer. */
   readonly k0: number;
+  /** High key word, an unsigned 32-bit integer. */
   readonly k1: number;
 }
 

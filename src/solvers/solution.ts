@@ -26,6 +26,7 @@ export type SolveFailureReason = "nonFinite" | "maxSteps" | "stepSizeUnderflow";
  * @category Solvers
  */
 export interface SolveFailure {
+  /** Discriminant, for narrowing a {@link SolveError}. */
   readonly _tag: "SolveFailure";
   /** The solve and solver, e.g. `"solveOde (Heun)"`. */
   readonly context: string;
