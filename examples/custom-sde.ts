@@ -1,6 +1,7 @@
 import {
   foldIn,
   gaussianMixture,
+  gridBrownianPath,
   gridUniform,
   linearSde,
   mixtureCovariance,
@@ -14,7 +15,6 @@ import {
   solveSde,
   tensorSpace,
   toSde,
-  virtualBrownianTree,
 } from "scoreflow";
 
 // 1. Your own SDE: a VP-type diffusion with a quadratic noise rate, dx = −½β(t)·x dt + √β(t) dw.
@@ -47,8 +47,8 @@ const oracle = mixtureOracle(sde, data);
 const space = tensorSpace<Float64Array>();
 const key = orThrow(rngKey(0));
 const prior = orThrow(samplePrior(sde, foldIn(key, 0), [4000, 2]));
-const brownian = orThrow(virtualBrownianTree(space, foldIn(key, 1), prior, sde.tMin, sde.tMax, 1e-3));
 const grid = orThrow(gridUniform(sde.tMax, sde.tMin, 500));
+const brownian = orThrow(gridBrownianPath(space, foldIn(key, 1), prior, grid));
 const reverse = reverseSde(space, toSde(space)(sde), oracle.score);
 const { y: samples, nfe } = orThrow(solveSde(space, sdeEulerMaruyama, reverse, prior, grid, brownian));
 

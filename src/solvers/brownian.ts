@@ -11,6 +11,7 @@ import type { ScoreflowError } from "../core/errors.js";
 import { foldIn, type RngKey } from "../core/rng.js";
 import type { VectorSpace } from "../core/tensor.js";
 import { checkAll, checkOrdered, isFiniteNumber, isPositive } from "../core/validate.js";
+import { timeGrid } from "./grid.js";
 import { checkFiniteState } from "./solution.js";
 
 /**
@@ -128,3 +129,44 @@ export const virtualBrownianTree = <V>(
     };
   })(input);
 };
+
+/**
+ * A Brownian path known only at the points of a time grid: the increment over grid step k is
+ * W(t_{k+1}) − W(t_k) = √|t_{k+1} − t_k|·Z_k with Z_k = `space.normalLike(foldIn(key, k), like)` (independent
+ * Gaussian increments, Karatzas & Shreve 1991, Def. 2.1.1). One normal draw per step, against the
+ * O(log₂(1/tol)) of {@link virtualBrownianTree}: the path for fixed-grid samplers. `increment(t_a, t_b)` answers
+ * for grid points t_a, t_b (the sum of the steps between them); a time off the grid gives a non-finite
+ * increment, which the solvers report as a failure rather than a silent error.
+ *
+ * @param key - The path's key; step k draws from `foldIn(key, k)`.
+ * @param like - A state whose shape the increments take.
+ * @param grid - The time grid (validated by {@link timeGrid}: at least two finite, strictly monotone times).
+ * @category Solvers
+ */
+export const gridBrownianPath = <V>(
+  space: VectorSpace<V>,
+  key: RngKey,
+  like: V,
+  grid: ArrayLike<number>,
+): E.Either<ScoreflowError, BrownianPath<V>> =>
+  E.map((ts: Float64Array) => {
+    const index = new Map<number, number>(Array.from(ts, (t, k) => [t, k]));
+    const step = (k: number): V =>
+      space.combine([[Math.sqrt(Math.abs(ts[k + 1] - ts[k])), space.normalLike(foldIn(key, k), like)]]);
+    const [tLo, tHi] = ts[0] < ts[ts.length - 1] ? [ts[0], ts[ts.length - 1]] : [ts[ts.length - 1], ts[0]];
+    return {
+      tLo,
+      tHi,
+      increment: (t0: number, t1: number): V => {
+        const a = index.get(t0);
+        const b = index.get(t1);
+        if (a === undefined || b === undefined) return space.combine([[Number.NaN, like]]);
+        if (a === b) return space.combine([[0, like]]);
+        const [lo, hi, sign] = a < b ? [a, b, 1] : [b, a, -1];
+        // W(t_b) − W(t_a) over grid steps lo … hi−1, oriented along the grid.
+        const terms: Array<readonly [number, V]> = [];
+        for (let k = lo; k < hi; k++) terms.push([sign, step(k)]);
+        return space.combine(terms);
+      },
+    };
+  })(timeGrid(grid, "gridBrownianPath"));
