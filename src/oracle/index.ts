@@ -9,6 +9,7 @@ export {
   mixtureAtNoise,
   mixtureLogDensity,
   mixturePosteriorMean,
+  mixtureResponsibilities,
   mixtureScore,
 } from "./marginal.js";
 export {

@@ -216,3 +216,24 @@ export const mixturePosteriorMean = (
   }
   return { shape: [n, d], data: out };
 };
+
+/**
+ * The posterior responsibilities r_k(x) = w_k·N(x; μ_k, Σ_k) / p(x) of each component for each point (Bishop
+ * 2006, eq. 9.13): row i holds the K probabilities that x_i came from component k. The most responsible
+ * component classifies a sample, which is how sampler tests recover mixture weights.
+ *
+ * @param gm - the mixture (use {@link mixtureAtNoise} for the marginal p_t).
+ * @param x - points, shape [n, d] with d = `gm.dim`.
+ * @returns r_k(x_i), shape [n, K]; each row sums to 1.
+ * @category Oracle
+ */
+export const mixtureResponsibilities = (gm: GaussianMixture, x: Tensor64): Tensor64 => {
+  const { dim: d, components: K } = gm;
+  const n = x.shape[0];
+  const whitened = new Float64Array(K * d);
+  const out = new Float64Array(n * K);
+  for (let i = 0; i < n; i++) {
+    posterior(gm, x.data.subarray(i * d, (i + 1) * d), whitened, out.subarray(i * K, (i + 1) * K));
+  }
+  return { shape: [n, K], data: out };
+};

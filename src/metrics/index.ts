@@ -1,0 +1,7 @@
+/**
+ * Distribution metrics for samples: moments, mixture-component frequencies, sliced Wasserstein-2.
+ *
+ * @module
+ */
+export * from "./moments.js";
+export * from "./sliced-wasserstein.js";
