@@ -3,5 +3,10 @@
  *
  * @module
  */
+
+export * from "./dequantize.js";
+export * from "./divergence.js";
+export * from "./likelihood.js";
 export * from "./probability-flow.js";
+export * from "./product-space.js";
 export * from "./types.js";

@@ -11,6 +11,7 @@ export {
   mixturePosteriorMean,
   mixtureResponsibilities,
   mixtureScore,
+  mixtureScoreDivergence,
 } from "./marginal.js";
 export {
   type CovarianceInput,

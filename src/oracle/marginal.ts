@@ -237,3 +237,60 @@ export const mixtureResponsibilities = (gm: GaussianMixture, x: Tensor64): Tenso
   }
   return { shape: [n, K], data: out };
 };
+
+/**
+ * The Laplacian of the log-density of a Gaussian mixture, i.e. the divergence of its score, in closed form:
+ *
+ *   ∇·∇ log p(x) = tr ∇² log p(x) = Σ_k r_k·(|g_k|² − tr Σ_k⁻¹) − |Σ_k r_k·g_k|²,  g_k = −Σ_k⁻¹(x − μ_k),
+ *
+ * with the responsibilities r_k(x) = w_k·N(x; μ_k, Σ_k)/p(x). Derivation: ∇ log p = Σ_k r_k·g_k with
+ * ∇g_k = −Σ_k⁻¹ and ∇r_k = r_k·(g_k − Σ_j r_j·g_j) (Bishop 2006, "Pattern Recognition and Machine Learning",
+ * eq. 9.13 for r_k), so ∇² log p = Σ_k r_k·(−Σ_k⁻¹ + g_k·g_kᵀ) − s·sᵀ with s = ∇ log p; take the trace. With
+ * Σ_k = L_k·L_kᵀ, g_k = −L_k⁻ᵀ·y_k for y_k = L_k⁻¹(x − μ_k), and tr Σ_k⁻¹ = ‖L_k⁻¹‖_F².
+ *
+ * @param gm - the mixture (its marginal at time t for the score of p_t: `oracle.marginal(t)`).
+ * @param x - points, shape [n, d] with d = `gm.dim`.
+ * @returns tr ∇² log p(x_r) for each row r, length n.
+ * @category Oracle
+ */
+export const mixtureScoreDivergence = (gm: GaussianMixture, x: Tensor64): Float64Array => {
+  const { dim: d, components: K, choleskyFactors } = gm;
+  const dd = d * d;
+  // tr Σ_k⁻¹ = ‖L_k⁻¹‖_F², column by column.
+  const traces = new Float64Array(K);
+  const column = new Float64Array(d);
+  for (let k = 0; k < K; k++) {
+    for (let j = 0; j < d; j++) {
+      column.fill(0);
+      column[j] = 1;
+      solveLower(choleskyFactors.subarray(k * dd, (k + 1) * dd), d, column, column);
+      for (let i = 0; i < d; i++) traces[k] += column[i] * column[i];
+    }
+  }
+  const n = x.shape[0];
+  const whitened = new Float64Array(K * d);
+  const responsibilities = new Float64Array(K);
+  const g = new Float64Array(d);
+  const score = new Float64Array(d);
+  const out = new Float64Array(n);
+  for (let r = 0; r < n; r++) {
+    posterior(gm, x.data.subarray(r * d, (r + 1) * d), whitened, responsibilities);
+    score.fill(0);
+    let acc = 0;
+    for (let k = 0; k < K; k++) {
+      const responsibility = responsibilities[k];
+      if (responsibility === 0) continue;
+      solveLowerTransposed(choleskyFactors.subarray(k * dd, (k + 1) * dd), d, whitened.subarray(k * d), g);
+      let squared = 0;
+      for (let i = 0; i < d; i++) {
+        squared += g[i] * g[i];
+        score[i] -= responsibility * g[i];
+      }
+      acc += responsibility * (squared - traces[k]);
+    }
+    let scoreSquared = 0;
+    for (let i = 0; i < d; i++) scoreSquared += score[i] * score[i];
+    out[r] = acc - scoreSquared;
+  }
+  return out;
+};
