@@ -11,5 +11,6 @@ export * from "./discrete/index.js";
 export * from "./metrics/index.js";
 export * from "./ode/index.js";
 export * from "./oracle/index.js";
+export * from "./samplers/index.js";
 export * from "./sde/index.js";
 export * from "./solvers/index.js";

@@ -37,8 +37,13 @@ export const ddpmForwardStep = (schedule: DdpmSchedule, t: number): E.Either<Sco
     checkTimestep("DDPM forward step", schedule, t),
   );
 
-/** The marginal kernel at a valid index. */
-const marginalAt = (schedule: DdpmSchedule, t: number): DdpmKernel => ({
+/**
+ * The marginal kernel (√ᾱ_t, √(1 − ᾱ_t)) at an index already known to be valid: {@link ddpmMarginal} without
+ * the check, for samplers that validated their timesteps once (Ho et al. 2020, eq. 4).
+ *
+ * @category Discrete
+ */
+export const ddpmMarginalAt = (schedule: DdpmSchedule, t: number): DdpmKernel => ({
   scale: Math.sqrt(schedule.alphaBars[t]),
   std: Math.sqrt(schedule.oneMinusAlphaBars[t]),
 });
@@ -56,7 +61,7 @@ const marginalAt = (schedule: DdpmSchedule, t: number): DdpmKernel => ({
  * @category Discrete
  */
 export const ddpmMarginal = (schedule: DdpmSchedule, t: number): E.Either<ScoreflowError, DdpmKernel> =>
-  E.map((i: number) => marginalAt(schedule, i))(checkTimestep("DDPM marginal", schedule, t));
+  E.map((i: number) => ddpmMarginalAt(schedule, i))(checkTimestep("DDPM marginal", schedule, t));
 
 const Q_SAMPLE = "DDPM qSample";
 
@@ -107,7 +112,7 @@ export const ddpmQSample = <A extends Storage>(
     E.flatMap(() => checkTensor("x0", x0, x0.shape)),
     E.flatMap(() => checkTensor("eps", eps, x0.shape)),
     E.map(() => {
-      const { scale, std } = marginalAt(schedule, t);
+      const { scale, std } = ddpmMarginalAt(schedule, t);
       return linearCombination([
         [scale, x0],
         [std, eps],

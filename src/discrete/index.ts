@@ -5,7 +5,7 @@
  *
  * @module
  */
-export { type DdpmKernel, ddpmForwardStep, ddpmMarginal, ddpmQSample } from "./forward.js";
+export { type DdpmKernel, ddpmForwardStep, ddpmMarginal, ddpmMarginalAt, ddpmQSample } from "./forward.js";
 export { type DdpmPosterior, ddpmClippedLogVariance, ddpmPosterior } from "./posterior.js";
 export { MAX_DDPM_TIMESTEPS } from "./rules.js";
 export {
