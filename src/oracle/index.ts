@@ -21,6 +21,6 @@ export {
   mixtureCovariance,
   mixtureMean,
 } from "./mixture.js";
-export { type MixtureOracle, mixtureOracle, oracleAt } from "./oracle.js";
+export { ddpmMixtureScore, type MixtureOracle, mixtureOracle, oracleAt } from "./oracle.js";
 export { type RandomMixtureOptions, type RingMixtureOptions, randomMixture, ringMixture } from "./presets.js";
 export { sampleMixture, sampleMixtureAtNoise, sampleMixtureLabels } from "./sample.js";

@@ -6,11 +6,14 @@
  *
  * @module
  */
+
 import * as E from "fp-ts/lib/Either.js";
 import type { ScoreflowError } from "../core/errors.js";
 import type { RngKey } from "../core/rng.js";
 import type { Tensor64 } from "../core/tensor.js";
 import { check, inClosedInterval } from "../core/validate.js";
+import { ddpmMarginalAt } from "../discrete/forward.js";
+import type { DdpmSchedule } from "../discrete/schedule.js";
 import type { LinearSde } from "../sde/types.js";
 import {
   type GaussianPerturbation,
@@ -95,3 +98,16 @@ export const mixtureOracle = (sde: LinearSde, gm: GaussianMixture): MixtureOracl
   denoiser: (x, t) => mixturePosteriorMean(gm, perturbationAt(sde, t), x),
   sample: (key, n, t) => sampleMixtureAtNoise(gm, perturbationAt(sde, t), key, n),
 });
+
+/**
+ * The exact score of Gaussian-mixture data at a discrete DDPM timestep t (an integer in [0, T − 1]): the
+ * marginal q(x_t) = Σ_k w_k·N(√ᾱ_t·μ_k, ᾱ_t·Σ_k + (1 − ᾱ_t)·I) (Ho et al. 2020, eq. 4, applied componentwise),
+ * differentiated in closed form. The discrete samplers' oracle model, as {@link mixtureOracle} is the
+ * continuous one's.
+ *
+ * @category Oracle
+ */
+export const ddpmMixtureScore =
+  (schedule: DdpmSchedule, gm: GaussianMixture) =>
+  (x: Tensor64, t: number): Tensor64 =>
+    mixtureScore(perturbMixture(gm, ddpmMarginalAt(schedule, t)), x);

@@ -1,12 +1,11 @@
 /**
  * Fixtures shared by the tests of the stochastic and discrete samplers (reverse SDE, predictor–corrector,
- * annealed Langevin, DDPM, DDIM), next to those of `samplers-deterministic-helpers.ts`: the exact model of a
+ * annealed Langevin, DDPM, DDIM), next to those of `samplers-deterministic.ts`: the exact model of a
  * discrete DDPM schedule and componentwise comparison.
  */
-import { orThrow } from "../../src/core/errors.js";
 import type { Tensor64 } from "../../src/core/tensor.js";
 import type { DdpmSchedule } from "../../src/discrete/index.js";
-import { type GaussianMixture, mixtureAtNoise, mixtureScore } from "../../src/oracle/index.js";
+import { ddpmMixtureScore, type GaussianMixture } from "../../src/oracle/index.js";
 import { tensorBatchSpace } from "../../src/samplers/batch-space.js";
 import type { TimeModel } from "../../src/samplers/model.js";
 
@@ -19,16 +18,7 @@ export const batchSpace = tensorBatchSpace<Float64Array>();
  */
 export const discreteScoreModel = (schedule: DdpmSchedule, gm: GaussianMixture): TimeModel<Tensor64> => ({
   parameterization: "score",
-  predict: (x, t) =>
-    mixtureScore(
-      orThrow(
-        mixtureAtNoise(gm, {
-          scale: Math.sqrt(schedule.alphaBars[t]),
-          std: Math.sqrt(schedule.oneMinusAlphaBars[t]),
-        }),
-      ),
-      x,
-    ),
+  predict: ddpmMixtureScore(schedule, gm),
 });
 
 /** The first index where |a_i − b_i| > rel·|b_i| + abs, or −1 when every component agrees. */
