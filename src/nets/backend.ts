@@ -1,0 +1,144 @@
+/**
+ * The compute backend of the networks: a GPU.js instance for a requested mode, chosen explicitly and reported,
+ * never silently. `"auto"` tries webgpu (only when an adapter actually answers), then webasm (WebAssembly SIMD),
+ * then cpu (plain JavaScript), and records why each skipped option was skipped. The instance is a value passed
+ * to whatever needs it (no module-level singleton); release it with {@link disposeBackend}.
+ *
+ * Source: gpu.js 2.24 README, "Supported Backends", "WebGPU" and "WebAssembly" (`GPU.isWebGPUAvailable`,
+ * `GPU.isWebAssemblySupported`, `new GPU({ mode })`, `gpu.destroy()`).
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { GPU } from "gpu.js";
+import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+
+/**
+ * A backend request: one mode, or `"auto"` for the best available one.
+ *
+ * @category Networks
+ */
+export type BackendRequest = "auto" | "webasm" | "cpu" | "webgpu";
+
+/**
+ * A backend that actually runs: WGSL compute shaders (webgpu), WebAssembly with f32x4 SIMD (webasm) or plain
+ * JavaScript (cpu).
+ *
+ * @category Networks
+ */
+export type BackendMode = "webgpu" | "webasm" | "cpu";
+
+/**
+ * What was asked for, what was chosen, and why every better option was passed over.
+ *
+ * @category Networks
+ */
+export interface BackendReport {
+  /** The request as given. */
+  readonly requested: BackendRequest;
+  /** The mode the instance runs. */
+  readonly chosen: BackendMode;
+  /** One line per option skipped before `chosen`, e.g. «webgpu: no adapter answered». Empty when none. */
+  readonly fallbacks: readonly string[];
+}
+
+/**
+ * A GPU.js instance together with the mode it runs and the report of how it was chosen.
+ *
+ * @category Networks
+ */
+export interface NetBackend {
+  /** The GPU.js instance; kernels are compiled by it. */
+  readonly gpu: GPU;
+  /** The mode `gpu` runs. */
+  readonly mode: BackendMode;
+  /** How the mode was chosen. */
+  readonly report: BackendReport;
+}
+
+/**
+ * Platform probes, injectable so that fallback paths can be tested on any machine.
+ *
+ * @category Networks
+ */
+export interface BackendProbes {
+  /** Resolves true when a WebGPU adapter answers (`GPU.isWebGPUAvailable()`). */
+  readonly webgpu: () => Promise<boolean>;
+  /** True when WebAssembly is available (`GPU.isWebAssemblySupported`). */
+  readonly webasm: () => boolean;
+}
+
+/**
+ * The probes of the running platform.
+ *
+ * @category Networks
+ */
+export const platformProbes: BackendProbes = {
+  webgpu: async () => {
+    try {
+      return await GPU.isWebGPUAvailable();
+    } catch {
+      return false;
+    }
+  },
+  webasm: () => GPU.isWebAssemblySupported,
+};
+
+const CONTEXT = "nets backend";
+
+const unavailable: Readonly<Record<BackendMode, string>> = {
+  webgpu: "no WebGPU adapter answered (GPU.isWebGPUAvailable() resolved false)",
+  webasm: "WebAssembly is not supported here (GPU.isWebAssemblySupported is false)",
+  cpu: "unreachable: the cpu backend is always available",
+};
+
+/** Whether `mode` is available under `probes`. */
+const available = async (mode: BackendMode, probes: BackendProbes): Promise<boolean> =>
+  mode === "webgpu" ? probes.webgpu() : mode === "webasm" ? probes.webasm() : true;
+
+/** Constructs the instance; a constructor failure becomes a Left naming the mode. */
+const instantiate = (mode: BackendMode, report: BackendReport): E.Either<ScoreflowError, NetBackend> => {
+  try {
+    return E.right({ gpu: new GPU({ mode }), mode, report });
+  } catch (e) {
+    return E.left(scoreflowError(CONTEXT, "mode", mode, `failed to start (${(e as Error).message})`));
+  }
+};
+
+/**
+ * Creates a GPU.js instance for `request`. An explicit mode that is unavailable is a Left (never a silent
+ * substitute); `"auto"` walks webgpu → webasm → cpu and lists in `report.fallbacks` why each skipped mode was
+ * skipped. Asynchronous because the WebGPU probe requests an adapter.
+ *
+ * @category Networks
+ */
+export const createBackend = async (
+  request: BackendRequest,
+  probes: BackendProbes = platformProbes,
+): Promise<E.Either<ScoreflowError, NetBackend>> => {
+  if (request !== "auto" && request !== "webgpu" && request !== "webasm" && request !== "cpu") {
+    return E.left(
+      scoreflowError(CONTEXT, "request", request, 'must be one of "auto", "webgpu", "webasm", "cpu"'),
+    );
+  }
+  if (request !== "auto") {
+    return (await available(request, probes))
+      ? instantiate(request, { requested: request, chosen: request, fallbacks: [] })
+      : E.left(scoreflowError(CONTEXT, "request", request, `is unavailable: ${unavailable[request]}`));
+  }
+  const fallbacks: string[] = [];
+  for (const mode of ["webgpu", "webasm"] as const) {
+    if (await available(mode, probes))
+      return instantiate(mode, { requested: request, chosen: mode, fallbacks });
+    fallbacks.push(`${mode}: ${unavailable[mode]}`);
+  }
+  return instantiate("cpu", { requested: request, chosen: "cpu", fallbacks });
+};
+
+/**
+ * Releases a backend: destroys every kernel its instance compiled and the instance's worker pool and buffers.
+ * The backend must not be used afterwards.
+ *
+ * @category Networks
+ */
+export const disposeBackend = (backend: NetBackend): Promise<void> => backend.gpu.destroy();

@@ -1,0 +1,209 @@
+/**
+ * A minimal WebAssembly binary emitter: just enough of the MVP and 128-bit SIMD instruction sets to write the
+ * nets' micro-kernels as bytes from TypeScript (no toolchain, no dependency). A function body is built with
+ * {@link body}; {@link wasmModule} wraps bodies into a module that imports one linear memory and exports the
+ * functions by name.
+ *
+ * Source: WebAssembly Core Specification 2.0, §5 (binary format) and the fixed-width SIMD proposal opcode table.
+ *
+ * @module
+ */
+
+/** Value types used by the kernels (i32 addresses and counters, v128 SIMD registers, f32 scalars). */
+type ValType = "i32" | "f32" | "v128";
+
+const valTypeByte: Readonly<Record<ValType, number>> = { i32: 0x7f, f32: 0x7d, v128: 0x7b };
+
+/** Unsigned LEB128 encoding (spec §5.2.2). */
+const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  let v = n >>> 0;
+  do {
+    let byte = v & 0x7f;
+    v >>>= 7;
+    if (v !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (v !== 0);
+  return out;
+};
+
+/** Signed LEB128 encoding of a 32-bit integer (spec §5.2.2). */
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  let v = n | 0;
+  for (;;) {
+    const byte = v & 0x7f;
+    v >>= 7;
+    const done = (v === 0 && (byte & 0x40) === 0) || (v === -1 && (byte & 0x40) !== 0);
+    out.push(done ? byte : byte | 0x80);
+    if (done) return out;
+  }
+};
+
+/** A length-prefixed byte vector (spec §5.1.3). */
+const vec = (bytes: readonly number[]): number[] => [...uleb(bytes.length), ...bytes];
+
+/** A SIMD instruction: the 0xfd prefix and its LEB128 sub-opcode. */
+const simd = (op: number): number[] => [0xfd, ...uleb(op)];
+
+/** A memory argument: log2 alignment and a byte offset. */
+const memarg = (align: number, offset: number): number[] => [...uleb(align), ...uleb(offset)];
+
+/**
+ * A function body under construction: declared locals and the instruction bytes. Builder methods append and
+ * return the builder, so bodies read like the WAT text they encode.
+ *
+ * @category Networks
+ */
+export interface Body {
+  /** Declares a new local of type `t` and returns its index (parameters come first). */
+  readonly local: (t: ValType) => number;
+  /** Appends raw instruction bytes. */
+  readonly op: (...bytes: number[]) => Body;
+  /** `local.get i`. */
+  readonly get: (i: number) => Body;
+  /** `local.set i`. */
+  readonly set: (i: number) => Body;
+  /** `i32.const n`. */
+  readonly i32: (n: number) => Body;
+  /** `i32.add`. */
+  readonly add: () => Body;
+  /** `i32.mul`. */
+  readonly mul: () => Body;
+  /** `local.set i (i32.add (local.get i) (i32.const n))`: bump a pointer or counter. */
+  readonly inc: (i: number, n: number) => Body;
+  /** `i32.load offset` (4-byte aligned). */
+  readonly loadI32: (offset?: number) => Body;
+  /** `f32.load offset`. */
+  readonly loadF32: (offset?: number) => Body;
+  /** `f32.store offset`. */
+  readonly storeF32: (offset?: number) => Body;
+  /** `v128.load offset` (unaligned allowed; alignment hint 1 byte). */
+  readonly loadV: (offset?: number) => Body;
+  /** `v128.store offset`. */
+  readonly storeV: (offset?: number) => Body;
+  /** `v128.load32_splat offset`: one f32 broadcast into all four lanes. */
+  readonly splatLoad: (offset?: number) => Body;
+  /** `v128.const 0`. */
+  readonly zeroV: () => Body;
+  /** `f32x4.add`. */
+  readonly addV: () => Body;
+  /** `f32x4.mul`. */
+  readonly mulV: () => Body;
+  /** `f32x4.extract_lane l`. */
+  readonly lane: (l: number) => Body;
+  /** `f32.add`. */
+  readonly addF: () => Body;
+  /**
+   * `block (loop …body… (br_if 0 cond)) `: a do-while loop. `inner` emits the body; `cond` leaves an i32 that
+   * is non-zero to repeat. Callers guarantee at least one trip.
+   */
+  readonly doWhile: (inner: () => void, cond: () => void) => Body;
+  /** The encoded code-section entry (locals declaration + instructions + `end`). */
+  readonly encode: () => number[];
+}
+
+/**
+ * Starts a function body for a function with `nParams` i32 parameters.
+ *
+ * @category Networks
+ */
+export const body = (nParams: number): Body => {
+  const locals: ValType[] = [];
+  const code: number[] = [];
+  const self: Body = {
+    local: (t) => {
+      locals.push(t);
+      return nParams + locals.length - 1;
+    },
+    op: (...bytes) => {
+      code.push(...bytes);
+      return self;
+    },
+    get: (i) => self.op(0x20, ...uleb(i)),
+    set: (i) => self.op(0x21, ...uleb(i)),
+    i32: (n) => self.op(0x41, ...sleb(n)),
+    add: () => self.op(0x6a),
+    mul: () => self.op(0x6c),
+    inc: (i, n) => self.get(i).i32(n).add().set(i),
+    loadI32: (offset = 0) => self.op(0x28, ...memarg(2, offset)),
+    loadF32: (offset = 0) => self.op(0x2a, ...memarg(2, offset)),
+    storeF32: (offset = 0) => self.op(0x38, ...memarg(2, offset)),
+    loadV: (offset = 0) => self.op(...simd(0x00), ...memarg(0, offset)),
+    storeV: (offset = 0) => self.op(...simd(0x0b), ...memarg(0, offset)),
+    splatLoad: (offset = 0) => self.op(...simd(0x09), ...memarg(2, offset)),
+    zeroV: () => self.op(...simd(0x0c), ...new Array<number>(16).fill(0)),
+    addV: () => self.op(...simd(0xe4)),
+    mulV: () => self.op(...simd(0xe6)),
+    lane: (l) => self.op(...simd(0x1f), l),
+    addF: () => self.op(0x92),
+    doWhile: (inner, cond) => {
+      self.op(0x02, 0x40, 0x03, 0x40);
+      inner();
+      cond();
+      return self.op(0x0d, 0x00, 0x0b, 0x0b);
+    },
+    encode: () => {
+      const groups: number[] = [];
+      let count = 0;
+      for (let i = 0; i < locals.length; ) {
+        let j = i;
+        while (j < locals.length && locals[j] === locals[i]) j++;
+        groups.push(...uleb(j - i), valTypeByte[locals[i]]);
+        count++;
+        i = j;
+      }
+      return vec([...uleb(count), ...groups, ...code, 0x0b]);
+    },
+  };
+  return self;
+};
+
+/**
+ * `i32.lt_u`: unsigned less-than, for pointer-bound loop conditions.
+ *
+ * @category Networks
+ */
+export const I32_LT_U = 0x49;
+
+/**
+ * Encodes a module that imports `env.memory` (at least `minPages` 64 KiB pages) and exports each function by
+ * name. Every function takes `arity` i32 parameters and returns nothing.
+ *
+ * @category Networks
+ */
+export const wasmModule = (
+  functions: ReadonlyArray<{
+    /** Export name. */
+    readonly name: string;
+    /** Number of i32 parameters. */
+    readonly arity: number;
+    /** The function body. */
+    readonly body: Body;
+  }>,
+  minPages: number,
+): Uint8Array<ArrayBuffer> => {
+  const section = (id: number, content: number[]): number[] => [id, ...vec(content)];
+  const arities = [...new Set(functions.map((f) => f.arity))];
+  const types = arities.map((a) => [0x60, ...vec(new Array<number>(a).fill(0x7f)), 0x00]);
+  const enc = (s: string): number[] => vec([...new TextEncoder().encode(s)]);
+  const bytes = [
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
+    ...section(1, [...uleb(types.length), ...types.flat()]),
+    ...section(2, [...uleb(1), ...enc("env"), ...enc("memory"), 0x02, 0x00, ...uleb(minPages)]),
+    ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(arities.indexOf(f.arity)))]),
+    ...section(7, [
+      ...uleb(functions.length),
+      ...functions.flatMap((f, i) => [...enc(f.name), 0x00, ...uleb(i)]),
+    ]),
+    ...section(10, [...uleb(functions.length), ...functions.flatMap((f) => f.body.encode())]),
+  ];
+  return new Uint8Array(bytes);
+};
