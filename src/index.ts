@@ -9,6 +9,7 @@
 export * from "./core/index.js";
 export * from "./discrete/index.js";
 export * from "./metrics/index.js";
+export * from "./nets/index.js";
 export * from "./ode/index.js";
 export * from "./oracle/index.js";
 export * from "./samplers/index.js";
