@@ -10,7 +10,11 @@ import { sampleDdpm } from "../../src/samplers/ddpm.js";
 import { discretePrediction } from "../../src/samplers/discrete-model.js";
 import { sampleAnnealedLangevin } from "../../src/samplers/langevin.js";
 import type { TimeModel } from "../../src/samplers/model.js";
-import { langevinCorrectorStep, samplePredictorCorrector } from "../../src/samplers/predictor-corrector.js";
+import {
+  type CorrectorStepSize,
+  langevinCorrectorStep,
+  samplePredictorCorrector,
+} from "../../src/samplers/predictor-corrector.js";
 import { sampleReverseSde } from "../../src/samplers/reverse-sde.js";
 import { type Parameterization, veSde, vpSde } from "../../src/sde/index.js";
 import { gridUniform, type Solution, type SolveError } from "../../src/solvers/index.js";
@@ -46,6 +50,15 @@ const samplers: ReadonlyArray<
         grid: orThrow(gridUniform(ve.tMax, ve.tMin, 6)),
         key: orThrow(rngKey(seed)),
         nCorrector: 2,
+      }),
+  ],
+  [
+    "predictor–corrector, per-sample step size",
+    (noise, seed) =>
+      samplePredictorCorrector(batchSpace, vp, scoreModel(vp, ring), noise, {
+        grid: orThrow(gridUniform(vp.tMax, vp.tMin, 6)),
+        key: orThrow(rngKey(seed)),
+        stepSize: "per-sample",
       }),
   ],
   [
@@ -155,7 +168,7 @@ describe("DDIM and DDPM", () => {
 });
 
 describe("langevinCorrectorStep", () => {
-  it("per sample, row i of the result depends on row i of (x, g, z) only: it commutes with row permutations", () => {
+  it("noise-level and per-sample: row i of the result depends on row i of (x, g, z) only (commutes with row permutations)", () => {
     const rowsArb = fc.integer({ min: 2, max: 6 }).chain((n) =>
       fc.tuple(
         fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 3 * n, maxLength: 3 * n }),
@@ -167,32 +180,57 @@ describe("langevinCorrectorStep", () => {
         ),
       ),
     );
+    const levelArb = fc.record({
+      alpha: fc.double({ min: 0.5, max: 1, noNaN: true }),
+      std: fc.double({ min: 0.01, max: 50, noNaN: true }),
+      snr: fc.double({ min: 0.01, max: 1, noNaN: true }),
+      stepSize: fc.constantFrom<CorrectorStepSize>("noise-level", "per-sample"),
+    });
     fc.assert(
-      fc.property(rowsArb, fc.double({ min: 0.01, max: 1, noNaN: true }), ([x, g, z, perm], snr) => {
+      fc.property(rowsArb, levelArb, ([x, g, z, perm], level) => {
         const n = perm.length;
         const tensor = (v: number[]): Tensor64 => ({ shape: [n, 3], data: Float64Array.from(v) });
         const permute = (v: number[]): number[] => perm.flatMap((i) => v.slice(3 * i, 3 * i + 3));
-        const out = langevinCorrectorStep(
-          batchSpace,
-          tensor(x),
-          tensor(g),
-          tensor(z),
-          0.9,
-          snr,
-          "per-sample",
-        );
+        const out = langevinCorrectorStep(batchSpace, tensor(x), tensor(g), tensor(z), level);
         const permuted = langevinCorrectorStep(
           batchSpace,
           tensor(permute(x)),
           tensor(permute(g)),
           tensor(permute(z)),
-          0.9,
-          snr,
-          "per-sample",
+          level,
         );
         expect(Array.from(permuted.data)).toEqual(permute(Array.from(out.data)));
       }),
-      { numRuns: 50 },
+      { numRuns: 60 },
+    );
+  });
+
+  it("noise-level: the step is x + ε·g + √(2ε)·z with ε = 2α(rσ)², linear in (g, z) whatever their norms", () => {
+    const vec = fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: 4, maxLength: 4 });
+    fc.assert(
+      fc.property(
+        vec,
+        vec,
+        vec,
+        fc.double({ min: 0.5, max: 1, noNaN: true }),
+        fc.double({ min: 0.01, max: 50, noNaN: true }),
+        fc.double({ min: 0.01, max: 1, noNaN: true }),
+        (x, g, z, alpha, std, snr) => {
+          const tensor = (v: number[]): Tensor64 => ({ shape: [2, 2], data: Float64Array.from(v) });
+          const out = langevinCorrectorStep(batchSpace, tensor(x), tensor(g), tensor(z), {
+            alpha,
+            std,
+            snr,
+            stepSize: "noise-level",
+          });
+          const eps = 2 * alpha * (snr * std) ** 2;
+          return out.data.every((v, j) => {
+            const expected = x[j] + eps * g[j] + Math.sqrt(2 * eps) * z[j];
+            return Math.abs(v - expected) <= 1e-12 * (1 + Math.abs(expected));
+          });
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });
