@@ -16,7 +16,7 @@ import type { DdpmSchedule } from "../discrete/schedule.js";
 import { convertPrediction } from "../sde/parameterization.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -175,6 +175,4 @@ export const sampleDdim = <V>(
   noise: V,
   options: DdimSamplerOptions<V>,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(ddimSteps(space, schedule, model, noise, options), options.timesteps[0], noise, options),
-  );
+  collectSolution(ddimSteps(space, schedule, model, noise, options), options.timesteps[0], noise, options);

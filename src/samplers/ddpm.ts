@@ -14,7 +14,7 @@ import { ddpmPosterior } from "../discrete/posterior.js";
 import type { DdpmSchedule } from "../discrete/schedule.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -172,11 +172,9 @@ export const sampleDdpm = <V>(
   noise: V,
   options: DdpmSamplerOptions<V>,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      ddpmAncestralSteps(space, schedule, model, noise, options),
-      options.timesteps[0],
-      noise,
-      options,
-    ),
+  collectSolution(
+    ddpmAncestralSteps(space, schedule, model, noise, options),
+    options.timesteps[0],
+    noise,
+    options,
   );

@@ -14,7 +14,7 @@ import type { LinearSde } from "../sde/types.js";
 import { gridUniformIn } from "../solvers/grid.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -185,11 +185,9 @@ export const sampleDpmpp2m = <V>(
   noise: V,
   options: Dpmpp2mOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      dpmpp2mSteps(space, sde, model, noise, options),
-      options.grid[0],
-      space.combine([[sde.priorStd, noise]]),
-      options,
-    ),
+  collectSolution(
+    dpmpp2mSteps(space, sde, model, noise, options),
+    options.grid[0],
+    space.combine([[sde.priorStd, noise]]),
+    options,
   );

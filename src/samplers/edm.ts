@@ -15,7 +15,7 @@ import type { LinearSde } from "../sde/types.js";
 import { timeGrid } from "../solvers/grid.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -239,11 +239,9 @@ export const sampleEdm = <V>(
   noise: V,
   options: EdmSamplerOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      edmSteps(space, sde, model, noise, options),
-      options.sigmas[0],
-      space.combine([[options.sigmas[0], noise]]),
-      options,
-    ),
+  collectSolution(
+    edmSteps(space, sde, model, noise, options),
+    options.sigmas[0],
+    space.combine([[options.sigmas[0], noise]]),
+    options,
   );

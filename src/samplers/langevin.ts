@@ -15,7 +15,7 @@ import { noiseLevel } from "../sde/marginals.js";
 import type { LinearSde } from "../sde/types.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -192,11 +192,9 @@ export const sampleAnnealedLangevin = <V>(
   noise: V,
   options: AnnealedLangevinOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      annealedLangevinSteps(space, sde, model, noise, options),
-      levelTime(sde, options.noiseLevels[0]),
-      space.combine([[options.noiseLevels[0], noise]]),
-      options,
-    ),
+  collectSolution(
+    annealedLangevinSteps(space, sde, model, noise, options),
+    levelTime(sde, options.noiseLevels[0]),
+    space.combine([[options.noiseLevels[0], noise]]),
+    options,
   );

@@ -19,7 +19,7 @@ import { sdeEulerMaruyama } from "../solvers/euler-maruyama.js";
 import type { SdeSolver } from "../solvers/sde.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -307,11 +307,9 @@ export const samplePredictorCorrector = <V>(
   noise: V,
   options: PredictorCorrectorOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      predictorCorrectorSteps(space, sde, model, noise, options),
-      options.grid[0],
-      space.combine([[sde.priorStd, noise]]),
-      options,
-    ),
+  collectSolution(
+    predictorCorrectorSteps(space, sde, model, noise, options),
+    options.grid[0],
+    space.combine([[sde.priorStd, noise]]),
+    options,
   );

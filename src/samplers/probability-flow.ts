@@ -18,11 +18,10 @@ import { odeSteps } from "../solvers/ode.js";
 import type { EmbeddedRungeKuttaMethod, RungeKuttaMethod } from "../solvers/rk.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
-  type SolverStep,
   type SolverSteps,
 } from "../solvers/solution.js";
 import { denoiseFinalStep } from "./denoise-final.js";
@@ -217,13 +216,11 @@ export const sampleProbabilityFlow = <V>(
   noise: V,
   options: ProbabilityFlowOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      probabilityFlowSteps(space, sde, model, noise, options),
-      startTime(options, sde.tMax),
-      space.combine([[sde.priorStd, noise]]),
-      options,
-    ),
+  collectSolution(
+    probabilityFlowSteps(space, sde, model, noise, options),
+    startTime(options, sde.tMax),
+    space.combine([[sde.priorStd, noise]]),
+    options,
   );
 
 /**
@@ -266,11 +263,9 @@ export const encodeProbabilityFlow = <V>(
   x: V,
   options: ProbabilityFlowIntegration,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      probabilityFlowEncodeSteps(space, sde, model, x, options),
-      startTime(options, sde.tMin),
-      x,
-      options,
-    ),
+  collectSolution(
+    probabilityFlowEncodeSteps(space, sde, model, x, options),
+    startTime(options, sde.tMin),
+    x,
+    options,
   );

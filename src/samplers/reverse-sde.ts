@@ -17,11 +17,10 @@ import { sdeEulerMaruyama } from "../solvers/euler-maruyama.js";
 import { type SdeSolver, sdeSteps } from "../solvers/sde.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
-  type SolverStep,
   type SolverSteps,
 } from "../solvers/solution.js";
 import { denoiseFinalStep } from "./denoise-final.js";
@@ -116,11 +115,9 @@ export const sampleReverseSde = <V>(
   noise: V,
   options: ReverseSdeSamplerOptions,
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(
-      reverseSdeSteps(space, sde, model, noise, options),
-      options.grid[0],
-      space.combine([[sde.priorStd, noise]]),
-      options,
-    ),
+  collectSolution(
+    reverseSdeSteps(space, sde, model, noise, options),
+    options.grid[0],
+    space.combine([[sde.priorStd, noise]]),
+    options,
   );

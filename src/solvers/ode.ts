@@ -10,7 +10,7 @@ import { timeGrid } from "./grid.js";
 import { isFsal, type RungeKuttaMethod, rungeKuttaStep } from "./rk.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -84,6 +84,4 @@ export const solveOde = <V>(
   grid: ArrayLike<number>,
   options: SolveOptions = {},
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(odeSteps(space, method, term, y0, grid), grid[0], y0, options),
-  );
+  collectSolution(odeSteps(space, method, term, y0, grid), grid[0], y0, options);

@@ -12,7 +12,7 @@ import type { BrownianPath } from "./brownian.js";
 import { timeGrid } from "./grid.js";
 import {
   checkFiniteState,
-  runSteps,
+  collectSolution,
   type Solution,
   type SolveError,
   type SolveOptions,
@@ -149,6 +149,4 @@ export const solveSde = <V>(
   path: BrownianPath<V>,
   options: SolveOptions = {},
 ): E.Either<SolveError, Solution<V>> =>
-  E.map(([solution]: readonly [Solution<V>, SolverStep<V>]) => solution)(
-    runSteps(sdeSteps(space, solver, term, y0, grid, path), grid[0], y0, options),
-  );
+  collectSolution(sdeSteps(space, solver, term, y0, grid, path), grid[0], y0, options);

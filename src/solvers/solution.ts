@@ -185,3 +185,20 @@ export const checkFiniteState = <V>(
   }
   return E.right(x);
 };
+
+/**
+ * Drains an iterator-form solve into its {@link Solution} alone: {@link runSteps} without the last step record.
+ * Every `solve…` and `sample…` function is this applied to its iterator form.
+ *
+ * @param steps - The iterator, fresh.
+ * @param t0 - The start time (first entry of `ts`).
+ * @param y0 - The initial state (first entry of `ys`).
+ * @category Solvers
+ */
+export const collectSolution = <V, S extends SolverStep<V>>(
+  steps: SolverSteps<V, S>,
+  t0: number,
+  y0: V,
+  options: SolveOptions = {},
+): E.Either<SolveError, Solution<V>> =>
+  E.map(([solution]: readonly [Solution<V>, S]) => solution)(runSteps(steps, t0, y0, options));
