@@ -75,7 +75,10 @@ const problems: Problem[] = [
       ]),
 ];
 
-/** A sampler at an NFE budget: returns samples and the NFE it actually used. */
+/**
+ * A sampler at an NFE budget: returns samples and the NFE it actually used. Deterministic samplers that end at
+ * tMin are also measured pathwise, against the converged probability-flow solution of the same noise.
+ */
 type Run = (
   model: TimeModel<Tensor64>,
   discrete: TimeModel<Tensor64>,
@@ -86,10 +89,21 @@ type Run = (
 const frobenius = (a: Float64Array) => Math.hypot(...a);
 const steps = (nfe: number, perStep: number, extra: number) =>
   Math.max(1, Math.round((nfe - extra) / perStep));
-const sigmaMax = 80;
+// EDM runs between the VP SDE's own noise levels at tMax and tMin, so that it starts from the same x_T as the
+// probability-flow samplers (σ(T)·noise vs noise: 3e-5 apart) and ends at tMin like them.
+const sigmaMax = noiseLevel(sde, sde.tMax);
 const sigmaMin = noiseLevel(sde, sde.tMin);
 
-const samplers: ReadonlyArray<readonly [string, Run]> = [
+/** The Karras σ grid (EDM eq. 5, ρ = 7) of n steps mapped to VP times, endpoints pinned to tMax and tMin. */
+const karrasTimes = (n: number): Float64Array => {
+  const sigmas = orThrow(gridKarras({ sigmaMin, sigmaMax, n, rho: 7 }));
+  const times = sigmas.map((sigma) => sde.timeOfNoiseLevel(sigma));
+  times[0] = sde.tMax;
+  times[n] = sde.tMin;
+  return times;
+};
+
+const samplers: ReadonlyArray<readonly [string, Run, pathwise?: boolean]> = [
   [
     "reverse SDE, Euler–Maruyama",
     (m, _d, z, nfe) =>
@@ -138,6 +152,7 @@ const samplers: ReadonlyArray<readonly [string, Run]> = [
           grid: orThrow(gridUniform(sde.tMax, sde.tMin, steps(nfe, 1, 0))),
         }),
       ),
+    true,
   ],
   [
     "probability flow, Heun",
@@ -148,6 +163,23 @@ const samplers: ReadonlyArray<readonly [string, Run]> = [
           grid: orThrow(gridUniform(sde.tMax, sde.tMin, steps(nfe, 2, 0))),
         }),
       ),
+    true,
+  ],
+  [
+    "probability flow, Euler, Karras grid",
+    (m, _d, z, nfe) =>
+      orThrow(
+        sampleProbabilityFlow(space, sde, m, z, { method: odeEuler, grid: karrasTimes(steps(nfe, 1, 0)) }),
+      ),
+    true,
+  ],
+  [
+    "probability flow, Heun, Karras grid",
+    (m, _d, z, nfe) =>
+      orThrow(
+        sampleProbabilityFlow(space, sde, m, z, { method: odeHeun, grid: karrasTimes(steps(nfe, 2, 0)) }),
+      ),
+    true,
   ],
   [
     "probability flow, RK45 (adaptive)",
@@ -160,17 +192,17 @@ const samplers: ReadonlyArray<readonly [string, Run]> = [
           atol: 10 / nfe ** 1.5,
         }),
       ),
+    true,
   ],
   [
     "EDM Heun (Karras σ, ρ = 7)",
     (m, _d, z, nfe) =>
       orThrow(
         sampleEdm(space, sde, m, z, {
-          sigmas: orThrow(
-            gridKarras({ sigmaMin, sigmaMax, n: steps(nfe + 1, 2, 0), rho: 7, appendZero: true }),
-          ),
+          sigmas: orThrow(gridKarras({ sigmaMin, sigmaMax, n: steps(nfe, 2, 0), rho: 7, appendZero: false })),
         }),
       ),
+    true,
   ],
   [
     "DPM-Solver++(2M), log-SNR grid",
@@ -180,6 +212,7 @@ const samplers: ReadonlyArray<readonly [string, Run]> = [
           grid: orThrow(gridLogSnr(sde, sde.tMax, sde.tMin, steps(nfe, 1, 0))),
         }),
       ),
+    true,
   ],
 ];
 
@@ -191,6 +224,8 @@ interface Row {
   readonly sw2: number;
   /** Relative Frobenius error of the sample covariance against the exact one, ‖S − Σ‖_F / ‖Σ‖_F. */
   readonly covarianceError: number;
+  /** RMS over samples of ‖x − x*‖, x* the converged probability-flow solution of the same noise (pathwise only). */
+  readonly odeError: number | null;
   readonly seconds: number;
 }
 const rows: Row[] = [];
@@ -217,7 +252,16 @@ for (const [p, problem] of problems.entries()) {
   console.log(
     `Monte-Carlo floor (two exact draws of ${n}): SW2 = ${floors[name].toFixed(4)}, covariance error = ${covarianceFloor.toFixed(4)}\n`,
   );
-  for (const [sampler, run] of samplers) {
+  const converged = orThrow(
+    sampleProbabilityFlow(space, sde, model, noise, { method: odeDopri5, rtol: 1e-10, atol: 1e-10 }),
+  );
+  const rms = (y: Tensor64) => {
+    let total = 0;
+    for (let i = 0; i < y.data.length; i++) total += (y.data[i] - converged.y.data[i]) ** 2;
+    return Math.sqrt(total / n);
+  };
+  console.log(`Converged probability-flow reference: RK45 at rtol = atol = 1e-10, ${converged.nfe} NFE\n`);
+  for (const [sampler, run, pathwise] of samplers) {
     for (const budget of budgets) {
       const start = performance.now();
       const { y, nfe } = run(model, discrete, noise, budget);
@@ -225,7 +269,8 @@ for (const [p, problem] of problems.entries()) {
       const sw2 = slicedWasserstein2(y, reference, metricKey);
       const covarianceError =
         frobenius(sampleCovariance(y).map((v, i) => v - exactCovariance[i])) / frobenius(exactCovariance);
-      rows.push({ problem: name, sampler, budget, nfe, sw2, covarianceError, seconds });
+      const odeError = pathwise === true ? rms(y) : null;
+      rows.push({ problem: name, sampler, budget, nfe, sw2, covarianceError, odeError, seconds });
     }
   }
   const table = (title: string, cell: (r: Row) => string) => {
@@ -241,25 +286,33 @@ for (const [p, problem] of problems.entries()) {
   };
   table("Sliced W2 to exact samples", (r) => r.sw2.toFixed(4));
   table("Relative covariance error ‖S − Σ‖_F / ‖Σ‖_F", (r) => r.covarianceError.toFixed(4));
-  table("Wall time, seconds", (r) => r.seconds.toFixed(2));
-  const series = samplers.map(([sampler]) => ({
-    name: sampler,
-    points: rows
-      .filter((r) => r.problem === name && r.sampler === sampler)
-      .map((r) => [r.nfe, r.sw2] as const),
-  }));
-  const file = `out/bench/samplers-${d}d.svg`;
-  writeFileSync(
-    file,
-    logLogChart({
-      title: `${name}: sliced W2 to exact samples vs NFE (exact score, VP SDE)`,
-      xLabel: "NFE (score evaluations)",
-      yLabel: "sliced W2",
-      series,
-      reference: { y: floors[name], label: "Monte-Carlo floor" },
-    }),
+  table("ODE discretization error: RMS distance to the converged probability-flow solution", (r) =>
+    r.odeError === null ? "—" : r.odeError.toExponential(2),
   );
-  console.log(`\nwrote ${file}`);
+  table("Wall time, seconds", (r) => r.seconds.toFixed(2));
+  const chart = (
+    metric: "sw2" | "odeError",
+    yLabel: string,
+    title: string,
+    reference?: { y: number; label: string },
+  ) => {
+    const series = samplers
+      .map(([sampler]) => ({
+        name: sampler,
+        points: rows
+          .filter((r) => r.problem === name && r.sampler === sampler && r[metric] !== null)
+          .map((r) => [r.nfe, r[metric] as number] as const),
+      }))
+      .filter((s) => s.points.length > 0);
+    const file = `out/bench/samplers-${d}d-${metric === "sw2" ? "sw2" : "ode-error"}.svg`;
+    writeFileSync(file, logLogChart({ title, xLabel: "NFE (score evaluations)", yLabel, series, reference }));
+    console.log(`wrote ${file}`);
+  };
+  chart("sw2", "sliced W2", `${name}: sliced W2 to exact samples vs NFE (exact score, VP SDE)`, {
+    y: floors[name],
+    label: "Monte-Carlo floor",
+  });
+  chart("odeError", "RMS distance", `${name}: distance to the converged probability-flow solution vs NFE`);
 }
 const seconds = rows.reduce((a, r) => a + r.seconds, 0);
 writeFileSync("out/bench/samplers.json", `${JSON.stringify({ floors, rows }, null, 2)}\n`);
