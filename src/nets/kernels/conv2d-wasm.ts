@@ -20,11 +20,9 @@
  * @module
  */
 import type { Conv2dShape } from "../conv2d-shape.js";
+import { arena, roundUp } from "../wasm/arena.js";
 import { instantiateMicroKernels, type MicroKernels } from "../wasm/micro-kernels.js";
 import type { Conv2dKernels } from "./conv2d.js";
-
-/** Rounds `n` up to a multiple of `m`. */
-const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 /** The phase-padded wide layout of one geometry (all sizes in f32 elements). */
 interface WideLayout {
@@ -121,22 +119,6 @@ const transferOutput = (
       }
 };
 
-/** A bump allocator over the kernels' memory, in f32 elements, 16-byte aligned. */
-const arena = (
-  mk: MicroKernels,
-  sizes: readonly number[],
-): { readonly at: number[]; readonly f32: Float32Array; readonly i32: Int32Array } => {
-  const at: number[] = [];
-  let top = 4;
-  for (const n of sizes) {
-    at.push(top);
-    top += roundUp(n, 4);
-  }
-  const need = top * 4 - mk.memory.buffer.byteLength;
-  if (need > 0) mk.memory.grow(Math.ceil(need / 65536));
-  return { at, f32: new Float32Array(mk.memory.buffer), i32: new Int32Array(mk.memory.buffer) };
-};
-
 /**
  * conv2d kernels on the WebAssembly SIMD micro-kernels, or `undefined` where the platform has no WebAssembly
  * SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
@@ -160,7 +142,7 @@ export const wasmConv2d = (reason: string): Conv2dKernels | undefined => {
       at: [xt, offs, ap, yt],
       f32,
       i32,
-    } = arena(k, [planes * lay.plane, lay.taps, m4 * lay.taps, m4 * lay.q]);
+    } = arena(k.memory, [planes * lay.plane, lay.taps, m4 * lay.taps, m4 * lay.q]);
     f32.fill(0, xt, xt + planes * lay.plane);
     transferInput(g, lay, f32, xt, x, true);
     for (let t = 0; t < lay.taps; t++) i32[offs + t] = (xt + lay.offsets[t]) * 4;
@@ -192,7 +174,7 @@ export const wasmConv2d = (reason: string): Conv2dKernels | undefined => {
       at: [xt, offs, dyt, dwt, wtp, dyOffs, dbt, dxt, dxOffs],
       f32,
       i32,
-    } = arena(k, [
+    } = arena(k.memory, [
       planes * lay.plane,
       t2,
       m4 * lay.q,

@@ -1,0 +1,120 @@
+/**
+ * The linear layer as four GPU.js kernels (forward, ∂x, ∂W, ∂b), one output element per thread, runnable on any
+ * GPU.js backend that answers synchronously (`cpu`, `webasm`, and the GL backends). With x as [R, in]:
+ *   y[r, o] = b[o] + Σₖ x[r, k] · W[o, k],   ∂x[r, k] = Σₒ ∂y[r, o] · W[o, k],
+ *   ∂W[o, k] = Σᵣ ∂y[r, o] · x[r, k],         ∂b[o] = Σᵣ ∂y[r, o].
+ * The portable formulation for real GPUs; on CPUs the WebAssembly panel product is far faster. Kernels are
+ * compiled per geometry (sizes are kernel constants) and cached until `dispose`.
+ *
+ * @module
+ */
+import type { GPU, IKernelFunctionThis, IKernelRunShortcut } from "gpu.js";
+import type { LinearShape } from "../linear-shape.js";
+import type { LinearImplementation, LinearKernels } from "./linear.js";
+
+/** The geometry as kernel constants. */
+type LinearConstants = {
+  /** Rows R. */
+  readonly rows: number;
+  /** Input features. */
+  readonly nin: number;
+  /** Output features. */
+  readonly nout: number;
+};
+
+type This = IKernelFunctionThis<LinearConstants>;
+
+function forwardKernel(this: This, x: number[], w: number[], b: number[]): number {
+  const o = this.thread.x % this.constants.nout;
+  const r = Math.floor(this.thread.x / this.constants.nout);
+  let sum = b[o];
+  for (let k = 0; k < this.constants.nin; k++) {
+    sum += x[r * this.constants.nin + k] * w[o * this.constants.nin + k];
+  }
+  return sum;
+}
+
+function inputGradientKernel(this: This, w: number[], dy: number[]): number {
+  const k = this.thread.x % this.constants.nin;
+  const r = Math.floor(this.thread.x / this.constants.nin);
+  let sum = 0;
+  for (let o = 0; o < this.constants.nout; o++) {
+    sum += dy[r * this.constants.nout + o] * w[o * this.constants.nin + k];
+  }
+  return sum;
+}
+
+function weightGradientKernel(this: This, x: number[], dy: number[]): number {
+  const k = this.thread.x % this.constants.nin;
+  const o = Math.floor(this.thread.x / this.constants.nin);
+  let sum = 0;
+  for (let r = 0; r < this.constants.rows; r++) {
+    sum += dy[r * this.constants.nout + o] * x[r * this.constants.nin + k];
+  }
+  return sum;
+}
+
+function biasGradientKernel(this: This, dy: number[]): number {
+  let sum = 0;
+  for (let r = 0; r < this.constants.rows; r++) {
+    sum += dy[r * this.constants.nout + this.thread.x];
+  }
+  return sum;
+}
+
+/** The four compiled kernels of one geometry. */
+interface Compiled {
+  readonly forward: IKernelRunShortcut;
+  readonly dx: IKernelRunShortcut;
+  readonly dw: IKernelRunShortcut;
+  readonly db: IKernelRunShortcut;
+}
+
+/** Runs a 1-D kernel and returns its result as a Float32Array. */
+const run = (k: IKernelRunShortcut, ...args: Float32Array[]): Float32Array => {
+  const out = k(...args);
+  return out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
+};
+
+/**
+ * Linear kernels compiled by a GPU.js instance (whatever backend it runs). The instance stays the caller's:
+ * `dispose` destroys the compiled kernels, not the instance.
+ *
+ * @category Networks
+ */
+export const gpujsLinear = (
+  gpu: GPU,
+  implementation: LinearImplementation,
+  reason: string,
+): LinearKernels => {
+  const cache = new Map<string, Compiled>();
+  const compile = (g: LinearShape): Compiled => {
+    const key = `${g.rows},${g.inFeatures},${g.outFeatures}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const constants: LinearConstants = { rows: g.rows, nin: g.inFeatures, nout: g.outFeatures };
+    const make = (fn: (this: This, ...args: number[][]) => number, length: number): IKernelRunShortcut =>
+      gpu.createKernel(fn, { output: [length], constants, tactic: "precision" }) as IKernelRunShortcut;
+    const compiled: Compiled = {
+      forward: make(forwardKernel, g.rows * g.outFeatures),
+      dx: make(inputGradientKernel, g.rows * g.inFeatures),
+      dw: make(weightGradientKernel, g.outFeatures * g.inFeatures),
+      db: make(biasGradientKernel, g.outFeatures),
+    };
+    cache.set(key, compiled);
+    return compiled;
+  };
+  return {
+    implementation,
+    reason,
+    forward: (g, x, w, b) => run(compile(g).forward, x, w, b ?? new Float32Array(g.outFeatures)),
+    backward: (g, x, w, dy) => {
+      const k = compile(g);
+      return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
+    },
+    dispose: () => {
+      for (const k of cache.values()) for (const kernel of Object.values(k)) kernel.destroy();
+      cache.clear();
+    },
+  };
+};
