@@ -91,20 +91,24 @@ export const logLogChart = (options: {
       `<line x1="${margin.left}" y1="${py(reference.y)}" x2="${margin.left + plotW}" y2="${py(reference.y)}" stroke="#555" stroke-dasharray="6 4"/>`,
     );
   }
+  // Colours follow the series' positions, so one sampler keeps its colour in every chart; empty series are
+  // left out of the plot and the legend.
+  let row = 0;
   valid.forEach((s, i) => {
+    if (s.points.length === 0) return;
     const color = palette[i % palette.length];
     const path = s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(" ");
     out.push(`<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
     for (const [x, y] of s.points)
       out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${color}"/>`);
-    const ly = margin.top + 10 + i * 18;
+    const ly = margin.top + 10 + row++ * 18;
     out.push(
       `<line x1="${width - margin.right + 12}" y1="${ly}" x2="${width - margin.right + 32}" y2="${ly}" stroke="${color}" stroke-width="2"/>`,
       `<text x="${width - margin.right + 38}" y="${ly + 4}">${escapeXml(s.name)}</text>`,
     );
   });
   if (reference) {
-    const ly = margin.top + 10 + valid.length * 18;
+    const ly = margin.top + 10 + row * 18;
     out.push(
       `<line x1="${width - margin.right + 12}" y1="${ly}" x2="${width - margin.right + 32}" y2="${ly}" stroke="#555" stroke-dasharray="6 4"/>`,
       `<text x="${width - margin.right + 38}" y="${ly + 4}">${escapeXml(reference.label)}</text>`,

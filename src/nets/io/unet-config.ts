@@ -498,7 +498,7 @@ const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null 
  *
  * @category Networks
  */
-export const unet2DConfig = (json: unknown): Read<Unet2DConfig> => {
+export const unet2DConfig = (json: unknown): E.Either<ScoreflowError, Unet2DConfig> => {
   if (!isRecord(json)) return bad("config", json, "must be a JSON object");
   const fields = readFields(json);
   return E.isLeft(fields) ? fields : checkStructure(fields.right);
@@ -509,7 +509,7 @@ export const unet2DConfig = (json: unknown): Read<Unet2DConfig> => {
  *
  * @category Networks
  */
-export const unet2DConfigFromJson = (text: string): Read<Unet2DConfig> => {
+export const unet2DConfigFromJson = (text: string): E.Either<ScoreflowError, Unet2DConfig> => {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -564,7 +564,7 @@ const listed = (label: string, names: readonly string[]): string[] =>
 export const checkUnet2DCheckpoint = (
   config: Unet2DConfig,
   tensors: ReadonlyMap<string, Tensor>,
-): Read<ReadonlyMap<string, Tensor>> => {
+): E.Either<ScoreflowError, ReadonlyMap<string, Tensor>> => {
   const { parameters, attentions } = layout(config);
   const named = new Map(tensors);
   for (const { name } of attentions) {
