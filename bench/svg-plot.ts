@@ -66,6 +66,7 @@ export const logLogChart = (options: {
   const py = (y: number) => margin.top + plotH - (plotH * Math.log(y / y0)) / Math.log(y1 / y0);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${margin.left + plotW / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
   ];
