@@ -10,9 +10,10 @@
  *
  * @module
  */
-import type { GPU, IKernelFunctionThis, IKernelRunShortcut } from "gpu.js";
+import type { GPU, IKernelFunctionThis } from "gpu.js";
 import type { Conv2dShape } from "../conv2d-shape.js";
 import type { Conv2dImplementation, Conv2dKernels } from "./conv2d.js";
+import { gpujsLayer } from "./gpujs-layer.js";
 
 /** The geometry as kernel constants. */
 type ConvConstants = {
@@ -115,20 +116,6 @@ function biasGradientKernel(this: This, dy: number[]): number {
   return sum;
 }
 
-/** The four compiled kernels of one geometry. */
-interface Compiled {
-  readonly forward: IKernelRunShortcut;
-  readonly dx: IKernelRunShortcut;
-  readonly dw: IKernelRunShortcut;
-  readonly db: IKernelRunShortcut;
-}
-
-/** Runs a 1-D kernel and returns its result as a Float32Array. */
-const run = (k: IKernelRunShortcut, ...args: Float32Array[]): Float32Array => {
-  const out = k(...args);
-  return out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
-};
-
 /**
  * conv2d kernels compiled by a GPU.js instance (whatever backend it runs). The instance stays the caller's:
  * `dispose` destroys the compiled kernels, not the instance.
@@ -139,39 +126,22 @@ export const gpujsConv2d = (
   gpu: GPU,
   implementation: Conv2dImplementation,
   reason: string,
-): Conv2dKernels => {
-  const cache = new Map<string, Compiled>();
-  const compile = (g: Conv2dShape): Compiled => {
-    const key = JSON.stringify(g);
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const constants: ConvConstants = { ...g };
-    const make = (fn: (this: This, ...args: number[][]) => number, length: number): IKernelRunShortcut =>
-      gpu.createKernel(fn, {
-        output: [length],
-        constants,
-        tactic: "precision",
-      }) as IKernelRunShortcut;
-    const compiled: Compiled = {
-      forward: make(forwardKernel, g.n * g.cout * g.hout * g.wout),
-      dx: make(inputGradientKernel, g.n * g.cin * g.h * g.w),
-      dw: make(weightGradientKernel, g.cout * g.cin * g.kh * g.kw),
-      db: make(biasGradientKernel, g.cout),
-    };
-    cache.set(key, compiled);
-    return compiled;
-  };
-  return {
-    implementation,
-    reason,
-    forward: (g, x, w, b) => run(compile(g).forward, x, w, b ?? new Float32Array(g.cout)),
-    backward: (g, x, w, dy) => {
-      const k = compile(g);
-      return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
+): Conv2dKernels => ({
+  implementation,
+  reason,
+  ...gpujsLayer<Conv2dShape, ConvConstants>(gpu, {
+    kernels: {
+      forward: forwardKernel,
+      dx: inputGradientKernel,
+      dw: weightGradientKernel,
+      db: biasGradientKernel,
     },
-    dispose: () => {
-      for (const k of cache.values()) for (const kernel of Object.values(k)) kernel.destroy();
-      cache.clear();
-    },
-  };
-};
+    constants: (g) => ({ ...g }),
+    lengths: (g) => ({
+      forward: g.n * g.cout * g.hout * g.wout,
+      dx: g.n * g.cin * g.h * g.w,
+      dw: g.cout * g.cin * g.kh * g.kw,
+      db: g.cout,
+    }),
+  }),
+});

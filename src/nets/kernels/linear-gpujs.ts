@@ -8,8 +8,9 @@
  *
  * @module
  */
-import type { GPU, IKernelFunctionThis, IKernelRunShortcut } from "gpu.js";
+import type { GPU, IKernelFunctionThis } from "gpu.js";
 import type { LinearShape } from "../linear-shape.js";
+import { gpujsLayer } from "./gpujs-layer.js";
 import type { LinearImplementation, LinearKernels } from "./linear.js";
 
 /** The geometry as kernel constants. */
@@ -62,20 +63,6 @@ function biasGradientKernel(this: This, dy: number[]): number {
   return sum;
 }
 
-/** The four compiled kernels of one geometry. */
-interface Compiled {
-  readonly forward: IKernelRunShortcut;
-  readonly dx: IKernelRunShortcut;
-  readonly dw: IKernelRunShortcut;
-  readonly db: IKernelRunShortcut;
-}
-
-/** Runs a 1-D kernel and returns its result as a Float32Array. */
-const run = (k: IKernelRunShortcut, ...args: Float32Array[]): Float32Array => {
-  const out = k(...args);
-  return out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
-};
-
 /**
  * Linear kernels compiled by a GPU.js instance (whatever backend it runs). The instance stays the caller's:
  * `dispose` destroys the compiled kernels, not the instance.
@@ -86,35 +73,22 @@ export const gpujsLinear = (
   gpu: GPU,
   implementation: LinearImplementation,
   reason: string,
-): LinearKernels => {
-  const cache = new Map<string, Compiled>();
-  const compile = (g: LinearShape): Compiled => {
-    const key = `${g.rows},${g.inFeatures},${g.outFeatures}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const constants: LinearConstants = { rows: g.rows, nin: g.inFeatures, nout: g.outFeatures };
-    const make = (fn: (this: This, ...args: number[][]) => number, length: number): IKernelRunShortcut =>
-      gpu.createKernel(fn, { output: [length], constants, tactic: "precision" }) as IKernelRunShortcut;
-    const compiled: Compiled = {
-      forward: make(forwardKernel, g.rows * g.outFeatures),
-      dx: make(inputGradientKernel, g.rows * g.inFeatures),
-      dw: make(weightGradientKernel, g.outFeatures * g.inFeatures),
-      db: make(biasGradientKernel, g.outFeatures),
-    };
-    cache.set(key, compiled);
-    return compiled;
-  };
-  return {
-    implementation,
-    reason,
-    forward: (g, x, w, b) => run(compile(g).forward, x, w, b ?? new Float32Array(g.outFeatures)),
-    backward: (g, x, w, dy) => {
-      const k = compile(g);
-      return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
+): LinearKernels => ({
+  implementation,
+  reason,
+  ...gpujsLayer<LinearShape, LinearConstants>(gpu, {
+    kernels: {
+      forward: forwardKernel,
+      dx: inputGradientKernel,
+      dw: weightGradientKernel,
+      db: biasGradientKernel,
     },
-    dispose: () => {
-      for (const k of cache.values()) for (const kernel of Object.values(k)) kernel.destroy();
-      cache.clear();
-    },
-  };
-};
+    constants: (g) => ({ rows: g.rows, nin: g.inFeatures, nout: g.outFeatures }),
+    lengths: (g) => ({
+      forward: g.rows * g.outFeatures,
+      dx: g.rows * g.inFeatures,
+      dw: g.outFeatures * g.inFeatures,
+      db: g.outFeatures,
+    }),
+  }),
+});

@@ -1,0 +1,90 @@
+/**
+ * The shared driver of the GPU.js kernels of a layer with weights (conv2d, linear): four one-output-per-thread
+ * kernels — forward, ∂x, ∂w, ∂b — compiled per geometry with the sizes as kernel constants, cached until
+ * `dispose`, run synchronously. Each layer supplies its kernels, its constants and its output lengths.
+ *
+ * @module
+ */
+import type { GPU, IConstantsThis, IKernelFunctionThis, IKernelRunShortcut } from "gpu.js";
+
+/**
+ * A GPU.js kernel function over flat float arrays, one output element per thread.
+ *
+ * @category Networks
+ */
+export type GpujsKernelFunction<C extends IConstantsThis> = (
+  this: IKernelFunctionThis<C>,
+  ...args: number[][]
+) => number;
+
+/**
+ * What a layer gives the driver: its four kernels, the kernel constants of a geometry (which also key the
+ * cache) and the output length of each kernel.
+ *
+ * @category Networks
+ */
+export interface GpujsLayerSpec<G, C extends IConstantsThis> {
+  /** y = f(x, w, b); ∂x from (w, ∂y); ∂w from (x, ∂y); ∂b from ∂y. */
+  readonly kernels: {
+    /** Forward, called with (x, w, b). */
+    readonly forward: GpujsKernelFunction<C>;
+    /** Input gradient, called with (w, ∂y). */
+    readonly dx: GpujsKernelFunction<C>;
+    /** Weight gradient, called with (x, ∂y). */
+    readonly dw: GpujsKernelFunction<C>;
+    /** Bias gradient, called with (∂y). */
+    readonly db: GpujsKernelFunction<C>;
+  };
+  /** The geometry as kernel constants. */
+  readonly constants: (g: G) => C;
+  /** Output lengths of the four kernels (`db` is the bias length). */
+  readonly lengths: (g: G) => {
+    readonly forward: number;
+    readonly dx: number;
+    readonly dw: number;
+    readonly db: number;
+  };
+}
+
+/**
+ * Forward, backward and dispose of a layer's GPU.js kernels on one GPU.js instance (whatever backend it runs);
+ * the instance stays the caller's: `dispose` destroys the compiled kernels, not the instance.
+ *
+ * @category Networks
+ */
+export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLayerSpec<G, C>) => {
+  type Compiled = Readonly<Record<"forward" | "dx" | "dw" | "db", IKernelRunShortcut>>;
+  const cache = new Map<string, Compiled>();
+  const compile = (g: G): Compiled => {
+    const constants = spec.constants(g);
+    const key = JSON.stringify(constants);
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const lengths = spec.lengths(g);
+    const make = (part: keyof Compiled): IKernelRunShortcut =>
+      gpu.createKernel(spec.kernels[part], {
+        output: [lengths[part]],
+        constants,
+        tactic: "precision",
+      }) as IKernelRunShortcut;
+    const compiled: Compiled = { forward: make("forward"), dx: make("dx"), dw: make("dw"), db: make("db") };
+    cache.set(key, compiled);
+    return compiled;
+  };
+  const run = (k: IKernelRunShortcut, ...args: Float32Array[]): Float32Array => {
+    const out = k(...args);
+    return out instanceof Float32Array ? out : Float32Array.from(out as ArrayLike<number>);
+  };
+  return {
+    forward: (g: G, x: Float32Array, w: Float32Array, b: Float32Array | undefined): Float32Array =>
+      run(compile(g).forward, x, w, b ?? new Float32Array(spec.lengths(g).db)),
+    backward: (g: G, x: Float32Array, w: Float32Array, dy: Float32Array) => {
+      const k = compile(g);
+      return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
+    },
+    dispose: (): void => {
+      for (const k of cache.values()) for (const kernel of Object.values(k)) kernel.destroy();
+      cache.clear();
+    },
+  };
+};
