@@ -6,10 +6,12 @@
  *
  * @module
  */
+
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
-import { type Storage, size, type Tensor } from "../core/tensor.js";
+import type { Storage, Tensor } from "../core/tensor.js";
 import { checkAll, isNonNegativeInteger, isPositiveInteger } from "../core/validate.js";
+import { checkOperand, checkOperandData } from "./operand-check.js";
 
 /**
  * Stride and zero padding of a convolution (the same on both spatial axes).
@@ -69,34 +71,6 @@ export interface Conv2dGradients<A extends Storage = Float32Array> {
 
 const CONTEXT = "conv2d";
 
-/** Checks that `t` is a 4-D tensor whose buffer matches its shape and holds only finite values. */
-const checkTensor4 = (field: string, t: Tensor<Storage>): E.Either<ScoreflowError, void> => {
-  if (t.shape.length !== 4 || t.shape.some((d) => !Number.isSafeInteger(d) || d < 1)) {
-    return E.left(scoreflowError(CONTEXT, `${field}.shape`, t.shape, "must be 4 integers ≥ 1 (NCHW)"));
-  }
-  return checkData(field, t);
-};
-
-/** Checks that the buffer length equals the product of the shape and that every value is finite. */
-const checkData = (field: string, t: Tensor<Storage>): E.Either<ScoreflowError, void> => {
-  if (t.data.length !== size(t.shape)) {
-    return E.left(
-      scoreflowError(
-        CONTEXT,
-        `${field}.data`,
-        t.data.length,
-        `length must equal the product of the shape [${t.shape.join(", ")}]`,
-      ),
-    );
-  }
-  for (let i = 0; i < t.data.length; i++) {
-    if (!Number.isFinite(t.data[i])) {
-      return E.left(scoreflowError(CONTEXT, `${field}.data[${i}]`, t.data[i], "must be finite"));
-    }
-  }
-  return E.right(undefined);
-};
-
 /**
  * Validates a convolution's operands and options and derives its output size.
  * Rules: x and w are finite 4-D tensors, w's Cin equals x's, b (when given) is finite with shape [Cout],
@@ -116,9 +90,9 @@ export const conv2dShape = (
     ["padding", options.padding, isNonNegativeInteger],
   ]);
   if (E.isLeft(opts)) return opts;
-  const xs = checkTensor4("x", x);
+  const xs = checkOperand(CONTEXT, "x", x, 4, 4, "NCHW");
   if (E.isLeft(xs)) return xs;
-  const ws = checkTensor4("weight", weight);
+  const ws = checkOperand(CONTEXT, "weight", weight, 4, 4, "NCHW");
   if (E.isLeft(ws)) return ws;
   const [n, cin, h, w] = x.shape;
   const [cout, wcin, kh, kw] = weight.shape;
@@ -137,7 +111,7 @@ export const conv2dShape = (
     if (bias.shape.length !== 1 || bias.shape[0] !== cout) {
       return E.left(scoreflowError(CONTEXT, "bias.shape", bias.shape, `must be [${cout}] (= [Cout])`));
     }
-    const bs = checkData("bias", bias);
+    const bs = checkOperandData(CONTEXT, "bias", bias);
     if (E.isLeft(bs)) return bs;
   }
   const { stride, padding } = options;
@@ -172,7 +146,7 @@ export const checkConv2dOutputGradient = (
       scoreflowError(CONTEXT, "dy.shape", dy.shape, `must be the output shape [${want.join(", ")}]`),
     );
   }
-  return checkData("dy", dy);
+  return checkOperandData(CONTEXT, "dy", dy);
 };
 
 /**

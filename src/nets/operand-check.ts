@@ -9,8 +9,16 @@ import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
 import { type Storage, size, type Tensor } from "../core/tensor.js";
 
-/** Checks that the buffer length equals the product of the shape and that every value is finite. */
-const checkData = (context: string, field: string, t: Tensor<Storage>): E.Either<ScoreflowError, void> => {
+/**
+ * Checks that an operand's buffer length equals the product of its shape and that every value is finite.
+ *
+ * @category Networks
+ */
+export const checkOperandData = (
+  context: string,
+  field: string,
+  t: Tensor<Storage>,
+): E.Either<ScoreflowError, void> => {
   if (t.data.length !== size(t.shape)) {
     return E.left(
       scoreflowError(
@@ -55,7 +63,7 @@ export const checkOperand = (
       scoreflowError(context, `${field}.shape`, t.shape, `must be ${ranks} integers ≥ 1 (${layout})`),
     );
   }
-  return checkData(context, field, t);
+  return checkOperandData(context, field, t);
 };
 
 /**
@@ -75,5 +83,5 @@ export const checkExactShape = (
       scoreflowError(context, `${field}.shape`, t.shape, `must be [${want.join(", ")}] (= ${what})`),
     );
   }
-  return checkData(context, field, t);
+  return checkOperandData(context, field, t);
 };
