@@ -45,7 +45,12 @@ export { gpujsLinear } from "./kernels/linear-gpujs.js";
 export { wasmLinear } from "./kernels/linear-wasm.js";
 export { silu, siluBackward } from "./kernels/silu.js";
 export { upsampleNearest2x, upsampleNearest2xBackward } from "./kernels/upsample.js";
+export * from "./layers.js";
 export * from "./linear-shape.js";
+export * from "./mlp.js";
+export * from "./network.js";
+export * from "./optim/index.js";
+export * from "./precondition.js";
 export { residualAddReference } from "./reference/add.js";
 export { attentionBackwardReference, attentionReference } from "./reference/attention.js";
 export { concatChannelsBackwardReference, concatChannelsReference } from "./reference/concat.js";
@@ -54,3 +59,5 @@ export { groupNormBackwardReference, groupNormReference } from "./reference/grou
 export { linearBackwardReference, linearReference } from "./reference/linear.js";
 export { siluBackwardReference, siluReference } from "./reference/silu.js";
 export { upsampleNearest2xBackwardReference, upsampleNearest2xReference } from "./reference/upsample.js";
+export * from "./score-model.js";
+export * from "./tape.js";

@@ -1,0 +1,277 @@
+/**
+ * A network as data: its parameter list (names, shapes, initializers) and its forward pass on a {@link Tape}.
+ * Parameters live outside it, in a name → tensor map, so the same network record serves training (new
+ * parameters every step), EMA weights and loaded checkpoints. Every network maps a batch x [N, …] and one
+ * noise-conditioning scalar per sample (a timestep, or EDM's c_noise(σ)) to an output of x's shape.
+ *
+ * Initialization follows PyTorch's defaults for the same layers, so freshly initialized scoreflow and PyTorch
+ * models have the same distribution: Conv2d and Linear weights and biases ~ U(−1/√fan_in, 1/√fan_in)
+ * (kaiming_uniform with a = √5 gives exactly this bound for the weight), GroupNorm γ = 1, β = 0.
+ *
+ * Source: PyTorch `torch/nn/modules/conv.py` and `linear.py`, `reset_parameters`; He et al., "Delving Deep into
+ * Rectifiers", ICCV 2015 (the kaiming family).
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+import { fillNormal, fillUniform, foldIn, type RngKey } from "../core/rng.js";
+import { size, type Tensor } from "../core/tensor.js";
+import {
+  backward,
+  constantNode,
+  createTape,
+  type Gradients,
+  type NetKernels,
+  type Node,
+  parameterNode,
+  runOnTape,
+  type Tape,
+} from "./tape.js";
+
+/**
+ * How a parameter is initialized: U(−bound, bound), a constant, or N(0, std²).
+ *
+ * @category Networks
+ */
+export type ParameterInit =
+  | {
+      /** Uniform on [−bound, bound] (PyTorch Conv2d/Linear: bound = 1/√fan_in). */
+      readonly kind: "uniform";
+      /** Half-width, > 0. */
+      readonly bound: number;
+    }
+  | {
+      /** Every entry equal to `value` (GroupNorm γ = 1, β = 0). */
+      readonly kind: "constant";
+      /** The value. */
+      readonly value: number;
+    }
+  | {
+      /** Normal N(0, std²) (Gaussian Fourier frequencies: std = scale). */
+      readonly kind: "normal";
+      /** Standard deviation, > 0. */
+      readonly std: number;
+    };
+
+/**
+ * One parameter of a network: state-dict name, shape, initializer, and whether training updates it.
+ *
+ * @category Networks
+ */
+export interface ParameterSpec {
+  /** State-dict name, e.g. `conv_in.weight`. */
+  readonly name: string;
+  /** Shape, outermost first. */
+  readonly shape: readonly number[];
+  /** Initializer. */
+  readonly init: ParameterInit;
+  /** False for buffers stored with the weights but never trained (e.g. Fourier frequencies). */
+  readonly trainable: boolean;
+}
+
+/**
+ * Named parameter values (a state dict).
+ *
+ * @category Networks
+ */
+export type Parameters = ReadonlyMap<string, Tensor>;
+
+/**
+ * Looks up a parameter node by name during a forward pass.
+ *
+ * @category Networks
+ */
+export type ParameterLookup = (name: string) => Node;
+
+/**
+ * A network: what it is, what it takes, its parameters and its forward pass.
+ *
+ * @category Networks
+ */
+export interface Network {
+  /** A short name for reports, e.g. `UNet2DModel` or `MLP`. */
+  readonly name: string;
+  /** The shape of one sample, e.g. [1, 32, 32] or [2]; inputs are [N, ...sampleShape]. */
+  readonly sampleShape: readonly number[];
+  /** The parameters, in state-dict order. */
+  readonly parameters: readonly ParameterSpec[];
+  /**
+   * The forward pass: x [N, ...sampleShape] and one conditioning scalar per sample → output [N, ...sampleShape].
+   * Runs under {@link runOnTape}; shapes are the caller's invariant (checked by {@link forwardNetwork}).
+   */
+  readonly apply: (tape: Tape, parameter: ParameterLookup, x: Node, noise: Float64Array) => Node;
+}
+
+/**
+ * The PyTorch initializer of a Conv2d / Linear weight or bias whose weight has fan_in = shape[1]·kh·kw inputs:
+ * U(−1/√fan_in, 1/√fan_in).
+ *
+ * Source: PyTorch `_ConvNd.reset_parameters`, `Linear.reset_parameters` (kaiming_uniform_(a=√5) for the weight,
+ * bound 1/√fan_in for the bias).
+ *
+ * @category Networks
+ */
+export const pytorchUniform = (fanIn: number): ParameterInit => ({
+  kind: "uniform",
+  bound: 1 / Math.sqrt(fanIn),
+});
+
+/**
+ * Fresh parameters, drawn from each spec's initializer with the keyed RNG: parameter i uses foldIn(key, i), so a
+ * parameter's values do not depend on the others.
+ *
+ * @category Networks
+ */
+export const initParameters = (network: Network, key: RngKey): Parameters =>
+  new Map(
+    network.parameters.map((spec, i) => {
+      const data = new Float32Array(size(spec.shape));
+      const init = spec.init;
+      if (init.kind === "constant") data.fill(init.value);
+      else {
+        const draws = new Float64Array(data.length);
+        if (init.kind === "uniform") {
+          fillUniform(foldIn(key, i), draws);
+          for (let j = 0; j < data.length; j++) data[j] = (2 * draws[j] - 1) * init.bound;
+        } else {
+          fillNormal(foldIn(key, i), draws);
+          for (let j = 0; j < data.length; j++) data[j] = init.std * draws[j];
+        }
+      }
+      return [spec.name, { shape: [...spec.shape], data }];
+    }),
+  );
+
+/**
+ * Checks a state dict against the network: every parameter present with its exact shape and finite values,
+ * and no unknown names. The Left names the first offending parameter.
+ *
+ * @category Networks
+ */
+export const checkParameters = (
+  network: Network,
+  parameters: Parameters,
+): E.Either<ScoreflowError, Parameters> => {
+  const context = `${network.name} parameters`;
+  for (const spec of network.parameters) {
+    const p = parameters.get(spec.name);
+    if (p === undefined) return E.left(scoreflowError(context, spec.name, undefined, "is missing"));
+    if (p.shape.length !== spec.shape.length || p.shape.some((d, i) => d !== spec.shape[i]))
+      return E.left(
+        scoreflowError(context, `${spec.name}.shape`, p.shape, `must be [${spec.shape.join(", ")}]`),
+      );
+    if (!p.data.every(Number.isFinite))
+      return E.left(scoreflowError(context, spec.name, p.data, "must be finite"));
+  }
+  const known = new Set(network.parameters.map((s) => s.name));
+  for (const name of parameters.keys())
+    if (!known.has(name))
+      return E.left(scoreflowError(context, name, name, "is not a parameter of this network"));
+  return E.right(parameters);
+};
+
+const checkInput = (
+  network: Network,
+  x: Tensor,
+  noise: ArrayLike<number>,
+): E.Either<ScoreflowError, Float64Array> => {
+  const context = `${network.name} forward`;
+  const want = network.sampleShape;
+  if (x.shape.length !== want.length + 1 || want.some((d, i) => x.shape[i + 1] !== d) || x.shape[0] < 1)
+    return E.left(scoreflowError(context, "x.shape", x.shape, `must be [N, ${want.join(", ")}] with N ≥ 1`));
+  if (noise.length !== x.shape[0])
+    return E.left(
+      scoreflowError(context, "noise.length", noise.length, `must equal the batch size N = ${x.shape[0]}`),
+    );
+  const c = Float64Array.from(noise);
+  if (!c.every(Number.isFinite)) return E.left(scoreflowError(context, "noise", c, "must be finite"));
+  return E.right(c);
+};
+
+const lookup =
+  (tape: Tape, network: Network, parameters: Parameters): ParameterLookup =>
+  (name) => {
+    const value = parameters.get(name);
+    if (value === undefined)
+      throw new Error(`${network.name}: no parameter ${name} (a bug in the network record)`);
+    return parameterNode(tape, name, value);
+  };
+
+/**
+ * Inference: y = network(x, noise) on a tape that records nothing. Rules: x is [N, ...sampleShape], one finite
+ * noise value per sample; parameters as in {@link checkParameters} (checked by the caller once, not per call).
+ *
+ * @category Networks
+ */
+export const forwardNetwork = (
+  kernels: NetKernels,
+  network: Network,
+  parameters: Parameters,
+  x: Tensor,
+  noise: ArrayLike<number>,
+): E.Either<ScoreflowError, Tensor> =>
+  E.chain((c: Float64Array) =>
+    runOnTape(() => {
+      const tape = createTape(kernels, false);
+      return network.apply(tape, lookup(tape, network, parameters), constantNode(tape, x), c).value;
+    }),
+  )(checkInput(network, x, noise));
+
+/**
+ * A scalar loss of the network output and its gradient ∂L/∂y.
+ *
+ * @category Networks
+ */
+export interface LossAndGradient {
+  /** L(y). */
+  readonly loss: number;
+  /** ∂L/∂y, y's size. */
+  readonly dOutput: Float32Array;
+}
+
+/**
+ * The result of a training pass: the loss, the output and ∂L/∂θ for every trainable parameter.
+ *
+ * @category Networks
+ */
+export interface NetworkGradients {
+  /** L(network(x, noise)). */
+  readonly loss: number;
+  /** The network output y. */
+  readonly output: Tensor;
+  /** ∂L/∂θ by parameter name (trainable parameters only). */
+  readonly gradients: Gradients;
+}
+
+/**
+ * A training pass: y = network(x, noise) on a recording tape, (L, ∂L/∂y) = loss(y), then the reverse sweep.
+ * Frozen parameters (trainable: false) get no gradient. Rules as for {@link forwardNetwork}; a non-finite loss
+ * or gradient is a Left.
+ *
+ * @category Networks
+ */
+export const networkGradients = (
+  kernels: NetKernels,
+  network: Network,
+  parameters: Parameters,
+  x: Tensor,
+  noise: ArrayLike<number>,
+  loss: (y: Tensor) => LossAndGradient,
+): E.Either<ScoreflowError, NetworkGradients> =>
+  E.chain((c: Float64Array) => {
+    const tape = createTape(kernels, true);
+    const ran = runOnTape(() =>
+      network.apply(tape, lookup(tape, network, parameters), constantNode(tape, x), c),
+    );
+    if (E.isLeft(ran)) return ran;
+    const y = ran.right;
+    const l = loss(y.value);
+    if (!Number.isFinite(l.loss))
+      return E.left(scoreflowError(`${network.name} training pass`, "loss", l.loss, "must be finite"));
+    const grads = backward(tape, y, l.dOutput);
+    if (E.isLeft(grads)) return grads;
+    const frozen = new Set(network.parameters.filter((s) => !s.trainable).map((s) => s.name));
+    const gradients = new Map([...grads.right].filter(([name]) => !frozen.has(name)));
+    return E.right({ loss: l.loss, output: y.value, gradients });
+  })(checkInput(network, x, noise));
