@@ -105,16 +105,8 @@ describe("network parameters", () => {
   });
 
   it("draws the frozen Fourier frequencies from N(0, s²) and trains no frozen parameter", () => {
-    const big = { ...orThrow(mlpConfig({ dataDim: 2, frequencies: 4000, fourierScale: 3 })) };
-    const w = initParameters(
-      {
-        ...net,
-        parameters: [
-          { name: "f", shape: [big.frequencies], init: { kind: "normal", std: 3 }, trainable: false },
-        ],
-      },
-      key,
-    ).get("f");
+    const wide = mlpNetwork(orThrow(mlpConfig({ dataDim: 2, frequencies: 4000, fourierScale: 3 })));
+    const w = initParameters(wide, key).get("time_proj.weight");
     const data = w?.data ?? new Float32Array();
     const variance = dot(data, data) / data.length;
     // Var(x²) = 2s⁴ for x ~ N(0, s²).
