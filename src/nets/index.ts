@@ -58,6 +58,8 @@ export { conv2dBackwardReference, conv2dReference } from "./reference/conv2d.js"
 export { groupNormBackwardReference, groupNormReference } from "./reference/group-norm.js";
 export { linearBackwardReference, linearReference } from "./reference/linear.js";
 export { siluBackwardReference, siluReference } from "./reference/silu.js";
+export { unet2DReference } from "./reference/unet.js";
 export { upsampleNearest2xBackwardReference, upsampleNearest2xReference } from "./reference/upsample.js";
 export * from "./score-model.js";
 export * from "./tape.js";
+export * from "./unet.js";
