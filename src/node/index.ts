@@ -1,0 +1,6 @@
+/**
+ * scoreflow/node: the Node-only part of the library (file system access): dataset loaders and atomic writes.
+ *
+ * @module
+ */
+export * from "./datasets.js";
