@@ -12,6 +12,7 @@ export * from "./ddpm.js";
 export { clipTensor, discretePrediction } from "./discrete-model.js";
 export * from "./dpm-solver.js";
 export * from "./edm.js";
+export * from "./families.js";
 export * from "./langevin.js";
 export * from "./model.js";
 export * from "./predictor-corrector.js";

@@ -1,0 +1,192 @@
+/**
+ * Every sampler family by name, with one budget knob: a trained model, its linear SDE and the discrete chain of
+ * that SDE, standard-normal noise z and a step count give samples and their NFE. This is the table the command
+ * line, the demo and the guides share; each entry is one call to a sampler of this folder with the settings its
+ * paper recommends, and all of them start from the same z (x_T = s(T)·σ₀·z for the continuous samplers, z for
+ * the discrete chain, whose prior is N(0, I)).
+ *
+ * @module
+ */
+import * as E from "fp-ts/lib/Either.js";
+import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+import { foldIn, type RngKey } from "../core/rng.js";
+import type { DdpmSchedule } from "../discrete/schedule.js";
+import { ddpmTimesteps } from "../discrete/spacing.js";
+import { noiseLevel } from "../sde/marginals.js";
+import type { LinearSde } from "../sde/types.js";
+import { odeDopri5 } from "../solvers/dopri5.js";
+import { gridKarras, gridUniform } from "../solvers/grid.js";
+import { odeHeun } from "../solvers/heun.js";
+import type { Solution, SolveError } from "../solvers/solution.js";
+import type { BatchSpace } from "./batch-space.js";
+import { sampleDdim } from "./ddim.js";
+import { sampleDdpm } from "./ddpm.js";
+import { gridLogSnr, sampleDpmpp2m } from "./dpm-solver.js";
+import { sampleEdm } from "./edm.js";
+import type { DiffusionModel } from "./model.js";
+import { samplePredictorCorrector } from "./predictor-corrector.js";
+import { sampleProbabilityFlow } from "./probability-flow.js";
+import { sampleReverseSde } from "./reverse-sde.js";
+
+/**
+ * The sampler families by command-line name.
+ *
+ * @category Samplers
+ */
+export type SamplerFamily =
+  | "ddpm"
+  | "ddim"
+  | "reverse-sde"
+  | "pc"
+  | "pf-heun"
+  | "pf-rk45"
+  | "edm"
+  | "dpmpp-2m";
+
+/**
+ * Every family, in the order of the demo's gallery.
+ *
+ * @category Samplers
+ */
+export const SAMPLER_FAMILIES: readonly SamplerFamily[] = [
+  "ddpm",
+  "ddim",
+  "reverse-sde",
+  "pc",
+  "pf-heun",
+  "pf-rk45",
+  "edm",
+  "dpmpp-2m",
+];
+
+/**
+ * A family's title, what `steps` means for it and its default step count.
+ *
+ * @category Samplers
+ */
+export interface SamplerFamilyInfo {
+  /** Title for reports and plots, e.g. "EDM Heun (Karras et al. 2022, Alg. 1)". */
+  readonly title: string;
+  /** What one step is. */
+  readonly steps: string;
+  /** The default number of steps. */
+  readonly defaultSteps: number;
+}
+
+/**
+ * Titles and defaults of the families.
+ *
+ * @category Samplers
+ */
+export const samplerFamilyInfo: Readonly<Record<SamplerFamily, SamplerFamilyInfo>> = {
+  ddpm: {
+    title: "DDPM ancestral (Ho et al. 2020)",
+    steps: "chain steps, trailing spacing",
+    defaultSteps: 250,
+  },
+  ddim: { title: "DDIM, η = 0 (Song et al. 2021)", steps: "chain steps, trailing spacing", defaultSteps: 50 },
+  "reverse-sde": { title: "Reverse SDE, Euler–Maruyama", steps: "uniform steps in t", defaultSteps: 250 },
+  pc: {
+    title: "Predictor–corrector (EM + Langevin)",
+    steps: "uniform steps in t, one corrector each",
+    defaultSteps: 125,
+  },
+  "pf-heun": { title: "Probability flow, Heun", steps: "uniform steps in t", defaultSteps: 50 },
+  "pf-rk45": {
+    title: "Probability flow, RK45",
+    steps: "ignored (adaptive, rtol = atol = 1e-4)",
+    defaultSteps: 0,
+  },
+  edm: { title: "EDM Heun (Karras et al. 2022)", steps: "Karras σ steps (ρ = 7)", defaultSteps: 18 },
+  "dpmpp-2m": {
+    title: "DPM-Solver++(2M) (Lu et al. 2022)",
+    steps: "steps uniform in log-SNR",
+    defaultSteps: 20,
+  },
+};
+
+/**
+ * What a family needs: the model, its SDE and discrete chain, the noise z [N, …] ~ N(0, I), a key for the
+ * stochastic families, and the step count.
+ *
+ * @category Samplers
+ */
+export interface SamplerSetup<V> {
+  /** The tensor space of the batch. */
+  readonly space: BatchSpace<V>;
+  /** The continuous-time model (any parameterization or a denoiser). */
+  readonly model: DiffusionModel<V>;
+  /** The model's linear SDE. */
+  readonly sde: LinearSde;
+  /** The discrete chain for DDPM and DDIM (e.g. `vpDdpmSchedule` of the VP SDE). */
+  readonly schedule: DdpmSchedule;
+  /** Standard-normal noise, the batch shape. */
+  readonly noise: V;
+  /** Key of the stochastic families (DDPM, reverse SDE, PC). */
+  readonly key: RngKey;
+  /** Steps; see {@link samplerFamilyInfo} for each family's meaning. */
+  readonly steps: number;
+}
+
+/**
+ * Runs one family. A step count < 1 (for any family but pf-rk45) is a Left naming `steps`.
+ *
+ * @category Samplers
+ */
+export const runSamplerFamily = <V>(
+  family: SamplerFamily,
+  setup: SamplerSetup<V>,
+): E.Either<SolveError | ScoreflowError, Solution<V>> => {
+  const { space, model, sde, schedule, noise, key, steps } = setup;
+  if (family !== "pf-rk45" && !(Number.isSafeInteger(steps) && steps >= 1))
+    return E.left(scoreflowError(`sampler ${family}`, "steps", steps, "must be an integer ≥ 1"));
+  const xT = space.combine([[sde.priorStd, noise]]);
+  const grid = () => gridUniform(sde.tMax, sde.tMin, steps);
+  const trailing = () =>
+    ddpmTimesteps({
+      numInferenceSteps: steps,
+      numTrainTimesteps: schedule.betas.length,
+      spacing: "trailing",
+    });
+  switch (family) {
+    case "ddpm":
+      return E.flatMap(trailing(), (timesteps) =>
+        sampleDdpm(space, schedule, model, noise, { timesteps, key: foldIn(key, 1) }),
+      );
+    case "ddim":
+      return E.flatMap(trailing(), (timesteps) => sampleDdim(space, schedule, model, noise, { timesteps }));
+    case "reverse-sde":
+      return E.flatMap(grid(), (g) =>
+        sampleReverseSde(space, sde, model, xT, { grid: g, key: foldIn(key, 2) }),
+      );
+    case "pc":
+      return E.flatMap(grid(), (g) =>
+        samplePredictorCorrector(space, sde, model, xT, { grid: g, key: foldIn(key, 3) }),
+      );
+    case "pf-heun":
+      return E.flatMap(grid(), (g) =>
+        sampleProbabilityFlow(space, sde, model, xT, { method: odeHeun, grid: g, denoiseFinal: true }),
+      );
+    case "pf-rk45":
+      return sampleProbabilityFlow(space, sde, model, xT, {
+        method: odeDopri5,
+        rtol: 1e-4,
+        atol: 1e-4,
+        denoiseFinal: true,
+      });
+    case "edm":
+      return E.flatMap(
+        gridKarras({
+          sigmaMin: noiseLevel(sde, sde.tMin),
+          sigmaMax: noiseLevel(sde, sde.tMax),
+          n: steps,
+          appendZero: true,
+        }),
+        (sigmas) => sampleEdm(space, sde, model, noise, { sigmas }),
+      );
+    case "dpmpp-2m":
+      return E.flatMap(gridLogSnr(sde, sde.tMax, sde.tMin, steps), (g) =>
+        sampleDpmpp2m(space, sde, model, xT, { grid: g }),
+      );
+  }
+};
