@@ -3,4 +3,6 @@
  *
  * @module
  */
+
+export * from "./checkpoint.js";
 export * from "./datasets.js";
