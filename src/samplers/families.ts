@@ -65,8 +65,10 @@ export const SAMPLER_FAMILIES: readonly SamplerFamily[] = [
  * @category Samplers
  */
 export interface SamplerFamilyInfo {
-  /** Title for reports and plots, e.g. "EDM Heun (Karras et al. 2022, Alg. 1)". */
+  /** Title for reports, e.g. "EDM Heun (Karras et al. 2022)". */
   readonly title: string;
+  /** A short label for plots, e.g. "EDM Heun". */
+  readonly label: string;
   /** What one step is. */
   readonly steps: string;
   /** The default number of steps. */
@@ -81,25 +83,49 @@ export interface SamplerFamilyInfo {
 export const samplerFamilyInfo: Readonly<Record<SamplerFamily, SamplerFamilyInfo>> = {
   ddpm: {
     title: "DDPM ancestral (Ho et al. 2020)",
+    label: "DDPM ancestral",
     steps: "chain steps, trailing spacing",
     defaultSteps: 250,
   },
-  ddim: { title: "DDIM, η = 0 (Song et al. 2021)", steps: "chain steps, trailing spacing", defaultSteps: 50 },
-  "reverse-sde": { title: "Reverse SDE, Euler–Maruyama", steps: "uniform steps in t", defaultSteps: 250 },
+  ddim: {
+    title: "DDIM, η = 0 (Song et al. 2021)",
+    label: "DDIM",
+    steps: "chain steps, trailing spacing",
+    defaultSteps: 50,
+  },
+  "reverse-sde": {
+    title: "Reverse SDE, Euler–Maruyama",
+    label: "Reverse SDE, EM",
+    steps: "uniform steps in t",
+    defaultSteps: 250,
+  },
   pc: {
     title: "Predictor–corrector (EM + Langevin)",
+    label: "Pred.-corrector",
     steps: "uniform steps in t, one corrector each",
     defaultSteps: 125,
   },
-  "pf-heun": { title: "Probability flow, Heun", steps: "uniform steps in t", defaultSteps: 50 },
+  "pf-heun": {
+    title: "Probability flow, Heun",
+    label: "PF ODE, Heun",
+    steps: "uniform steps in t",
+    defaultSteps: 50,
+  },
   "pf-rk45": {
     title: "Probability flow, RK45",
+    label: "PF ODE, RK45",
     steps: "ignored (adaptive, rtol = atol = 1e-4)",
     defaultSteps: 0,
   },
-  edm: { title: "EDM Heun (Karras et al. 2022)", steps: "Karras σ steps (ρ = 7)", defaultSteps: 18 },
+  edm: {
+    title: "EDM Heun (Karras et al. 2022)",
+    label: "EDM Heun",
+    steps: "Karras σ steps (ρ = 7)",
+    defaultSteps: 18,
+  },
   "dpmpp-2m": {
     title: "DPM-Solver++(2M) (Lu et al. 2022)",
+    label: "DPM-Solver++(2M)",
     steps: "steps uniform in log-SNR",
     defaultSteps: 20,
   },
@@ -120,6 +146,8 @@ export interface SamplerSetup<V> {
   readonly sde: LinearSde;
   /** The discrete chain for DDPM and DDIM (e.g. `vpDdpmSchedule` of the VP SDE). */
   readonly schedule: DdpmSchedule;
+  /** The model DDPM and DDIM call with integer timesteps of `schedule`; default `model` (right for a denoiser). */
+  readonly discreteModel?: DiffusionModel<V>;
   /** Standard-normal noise, the batch shape. */
   readonly noise: V;
   /** Key of the stochastic families (DDPM, reverse SDE, PC). */
@@ -138,6 +166,7 @@ export const runSamplerFamily = <V>(
   setup: SamplerSetup<V>,
 ): E.Either<SolveError | ScoreflowError, Solution<V>> => {
   const { space, model, sde, schedule, noise, key, steps } = setup;
+  const discrete = setup.discreteModel ?? model;
   if (family !== "pf-rk45" && !(Number.isSafeInteger(steps) && steps >= 1))
     return E.left(scoreflowError(`sampler ${family}`, "steps", steps, "must be an integer ≥ 1"));
   const xT = space.combine([[sde.priorStd, noise]]);
@@ -151,10 +180,12 @@ export const runSamplerFamily = <V>(
   switch (family) {
     case "ddpm":
       return E.flatMap(trailing(), (timesteps) =>
-        sampleDdpm(space, schedule, model, noise, { timesteps, key: foldIn(key, 1) }),
+        sampleDdpm(space, schedule, discrete, noise, { timesteps, key: foldIn(key, 1) }),
       );
     case "ddim":
-      return E.flatMap(trailing(), (timesteps) => sampleDdim(space, schedule, model, noise, { timesteps }));
+      return E.flatMap(trailing(), (timesteps) =>
+        sampleDdim(space, schedule, discrete, noise, { timesteps }),
+      );
     case "reverse-sde":
       return E.flatMap(grid(), (g) =>
         sampleReverseSde(space, sde, model, xT, { grid: g, key: foldIn(key, 2) }),
