@@ -31,7 +31,7 @@ import {
   type SamplerFamily,
   samplerFamilyInfo,
 } from "../samplers/families.js";
-import { trainConfig, trainConfigToJson } from "../train/config.js";
+import { trainConfig } from "../train/config.js";
 import { trainSteps } from "../train/loop.js";
 import { edmLoss } from "../train/losses.js";
 import { initTrainState } from "../train/state.js";
