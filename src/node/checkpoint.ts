@@ -32,6 +32,7 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+import { isRecord, messageOf } from "../core/guards.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkAll, isNonNegativeInteger } from "../core/validate.js";
 import { readSafetensors, writeSafetensors } from "../nets/io/safetensors.js";
@@ -68,8 +69,6 @@ type FileRole = (typeof FILES)[number];
 const GENERATION = /^step-\d{8,}-[0-9a-f]{16}$/;
 /** A file path as `state.json` records it: inside a generation directory of `dir`, nowhere else. */
 const FILE_PATH = /^step-\d{8,}-[0-9a-f]{16}\/(model|ema|optimizer)\.safetensors$/;
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex");
 
@@ -174,9 +173,6 @@ export const saveCheckpoint = async (
   }
   return E.right(undefined);
 };
-
-const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** What `state.json` records of one file. */
 interface FileEntry {

@@ -11,13 +11,11 @@ import { createRequire } from "node:module";
 import { basename, dirname, join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+import { messageOf } from "../core/guards.js";
 import type { Tensor } from "../core/tensor.js";
 import { type MnistDataset, type MnistOptions, mnistDataset, parseIdx } from "../data/idx.js";
 import { decodePng, imageStack } from "../data/png.js";
 import { encodeRaster, type Raster } from "../plot/raster.js";
-
-/** The message of a thrown value. */
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Reads a whole file, or a Left naming it. */
 const readBytes = async (context: string, path: string): Promise<E.Either<ScoreflowError, Uint8Array>> => {

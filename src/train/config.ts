@@ -15,6 +15,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
+import { isRecord } from "../core/guards.js";
 import { checkAll, isNonNegativeInteger, isPositive, isPositiveInteger } from "../core/validate.js";
 import { type AdamConfig, adamConfig, adamWConfig } from "../nets/optim/adam.js";
 import {
@@ -236,9 +237,6 @@ export const trainConfigToJson = (config: TrainConfig): JsonValue => ({
   checkpointEvery: config.checkpointEvery,
   logEvery: config.logEvery,
 });
-
-const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** A nested object field (`undefined` when absent), or a Left naming it. */
 const nested = (

@@ -18,6 +18,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../../core/errors.js";
+import { isRecord } from "../../core/guards.js";
 import { size, type Tensor } from "../../core/tensor.js";
 
 /**
@@ -76,9 +77,6 @@ const SUPPORTED: readonly SafetensorsDtype[] = ["F32", "F16", "BF16", "F64"];
 
 const fail = (field: string, value: unknown, rule: string, got?: string): E.Either<ScoreflowError, never> =>
   E.left(scoreflowError(CONTEXT, field, value, rule, got));
-
-const isRecord = (v: unknown): v is Readonly<Record<string, unknown>> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Finds the first object in a JSON text (already known to parse) that repeats a key, and names it. Keys are

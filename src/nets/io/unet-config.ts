@@ -20,6 +20,7 @@ import { sequenceS } from "fp-ts/lib/Apply.js";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { type ScoreflowError, scoreflowError } from "../../core/errors.js";
+import { isRecord } from "../../core/guards.js";
 import type { Tensor } from "../../core/tensor.js";
 
 /**
@@ -482,8 +483,6 @@ const checkStructure = (c: Unet2DConfig): Read<Unet2DConfig> => {
   }
   return E.right(c);
 };
-
-const isRecord = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Parses and validates a `UNet2DModel` configuration (the parsed `config.json` object). Absent keys take
