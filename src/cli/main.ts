@@ -67,7 +67,10 @@ program
 program
   .command("train")
   .description("train a score model on a 2-D toy, MNIST or a directory of PNG images")
-  .requiredOption("--data <data>", "a toy name, mnist, or a directory of PNG images of one size")
+  .requiredOption(
+    "--data <data>",
+    "a toy name, mnist (32×32), mnist16 (16×16), or a directory of PNG images of one size",
+  )
   .option("--model <kind>", "mlp (2-D data) or unet (images)")
   .option("--sde <name>", "vp, vp-cosine, subvp, ve or edm", "vp")
   .option("--loss <loss>", "edm, simple, sigma2, likelihood or ddpm", "edm")
@@ -76,6 +79,7 @@ program
   .option("--batch <n>", "minibatch size", integer(1))
   .option("--lr <rate>", "peak learning rate", positive)
   .option("--seed <n>", "seed", integer(0), 0)
+  .option("--checkpoint-every <n>", "steps between checkpoints (default 1000)", integer(1))
   .option("--config <file>", "a JSON file of train settings (flags override it)")
   .option("--out <dir>", "checkpoint directory", "out/train")
   .option("--resume", "continue the run in --out from its last checkpoint", false)

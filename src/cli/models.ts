@@ -33,21 +33,31 @@ export interface LoadedData {
 /** Training points drawn for a toy. */
 const TOY_TRAINING_POINTS = 50_000;
 
-/** Loads `--data`: a toy name (50 000 points from `key`), `mnist` (60 000 digits padded to 32×32), or a PNG directory. */
+/** The MNIST variants of `--data`: 28×28 padded to 32×32, or 2×2-averaged to 14×14 and padded to 16×16. */
+const MNIST = {
+  mnist: { pad: 2, downsample: 1 },
+  mnist16: { pad: 1, downsample: 2 },
+} as const;
+
+/**
+ * Loads `--data`: a toy name (50 000 points from `key`), `mnist` (60 000 digits padded to 32×32), `mnist16` (the
+ * same, 14×14 padded to 16×16), or a directory of PNG images.
+ */
 export const loadData = async (name: string, key: RngKey): Promise<LoadedData> => {
   if (isToyName(name))
     return {
       data: orFail(toyDataset(name, foldIn(key, 1), TOY_TRAINING_POINTS)),
       description: { kind: "toy", name },
     };
-  if (name === "mnist") {
-    const mnist = orFail(await loadMnist("train", { pad: 2 }));
-    return { data: mnist.images, description: { kind: "mnist", pad: 2, downsample: 1 } };
+  if (name === "mnist" || name === "mnist16") {
+    const options = MNIST[name];
+    const mnist = orFail(await loadMnist("train", options));
+    return { data: mnist.images, description: { kind: "mnist", ...options } };
   }
   const dir = await loadPngDirectory(name);
   if (E.isLeft(dir))
     throw cliFailure(
-      `--data must be a toy (${TOY_NAMES.join(", ")}), mnist or a directory of PNG images: ${dir.left.message}`,
+      `--data must be a toy (${TOY_NAMES.join(", ")}), mnist, mnist16 or a directory of PNG images: ${dir.left.message}`,
     );
   return { data: dir.right.images, description: { kind: "png", directory: name } };
 };
@@ -58,7 +68,8 @@ export const dataRms = (data: Tensor): number =>
 
 /**
  * The default network for a sample shape: an MLP for vectors [D]; for images [C, H, W] a small UNet2DModel
- * (block_out_channels [32, 64], one ResNet per level, attention at the lower resolution, GroupNorm of 8 groups).
+ * (block_out_channels [32, 64], one ResNet per level, GroupNorm of 8 groups, attention at the lower resolution
+ * when it has at least 16×16 tokens — below that a 3×3 conv already sees most of the image).
  */
 export const defaultNetwork = (
   sampleShape: readonly number[],
@@ -76,6 +87,7 @@ export const defaultNetwork = (
   if (chosen !== "unet") throw cliFailure(`--model must be mlp or unet, got "${chosen}"`);
   if (!image) throw cliFailure("--model unet needs images [C, H, W]; use --model mlp for 2-D toys");
   const [c, h, w] = sampleShape;
+  const attention = h >= 32 && w >= 32;
   return {
     kind: "unet",
     sampleSize: [h, w],
@@ -84,8 +96,8 @@ export const defaultNetwork = (
       out_channels: c,
       block_out_channels: [32, 64],
       layers_per_block: 1,
-      down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-      up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
+      down_block_types: ["DownBlock2D", attention ? "AttnDownBlock2D" : "DownBlock2D"],
+      up_block_types: [attention ? "AttnUpBlock2D" : "UpBlock2D", "UpBlock2D"],
       norm_num_groups: 8,
       attention_head_dim: 8,
     },

@@ -43,6 +43,8 @@ export interface TrainFlags {
   readonly lr?: number;
   /** `--seed`. */
   readonly seed: number;
+  /** `--checkpoint-every`. */
+  readonly checkpointEvery?: number;
   /** `--config`. */
   readonly config?: string;
   /** `--out`. */
@@ -96,6 +98,8 @@ const settings = async (flags: TrainFlags, image: boolean): Promise<TrainConfig>
         minLr: lr / 20,
       },
       seed: flags.seed,
+      checkpointEvery: flags.checkpointEvery ?? base.checkpointEvery ?? 1000,
+      logEvery: base.logEvery ?? 10,
     }),
   );
 };
@@ -231,4 +235,10 @@ export const runTrain = async (flags: TrainFlags): Promise<void> => {
 
 /** The `--data` value that reloads a checkpoint's training data. */
 const dataFlag = (d: ModelDescription): string =>
-  d.data.kind === "toy" ? d.data.name : d.data.kind === "mnist" ? "mnist" : d.data.directory;
+  d.data.kind === "toy"
+    ? d.data.name
+    : d.data.kind === "mnist"
+      ? d.data.downsample === 2
+        ? "mnist16"
+        : "mnist"
+      : d.data.directory;
