@@ -57,7 +57,7 @@ export interface DemoOptions {
 
 /** The budgets of a full and a quick run. */
 const BUDGET = {
-  full: { trainSteps: 2000, samples: 2000, stepsScale: 1 },
+  full: { trainSteps: 4000, samples: 2000, stepsScale: 1 },
   quick: { trainSteps: 150, samples: 400, stepsScale: 0.2 },
 } as const;
 
@@ -156,11 +156,11 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   };
   const model = orFail(buildScoreModel(description));
   const loss = orFail(edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2));
-  const lr = 2e-3;
+  const lr = 3e-3;
   const config = orFail(
     trainConfig({
       steps: budget.trainSteps,
-      batchSize: 256,
+      batchSize: 128,
       optimizer: { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false },
       schedule: {
         kind: "warmupCosine",
@@ -169,7 +169,7 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
         totalSteps: budget.trainSteps,
         minLr: lr / 20,
       },
-      ema: { kind: "halfLife", options: { halfLifeSamples: 50_000, rampupRatio: 0.05 } },
+      ema: { kind: "halfLife", options: { halfLifeSamples: 20_000, rampupRatio: 0.05 } },
       seed,
       logEvery: 10,
       checkpointEvery: budget.trainSteps,

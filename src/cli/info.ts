@@ -44,7 +44,7 @@ export const runInfo = async (flags: InfoFlags): Promise<void> => {
     `  predicts: ${m.model.kind === "denoiser" ? `D(x; σ), ${m.model.preconditioning.kind} preconditioning` : m.model.parameterization}`,
   );
   log(`  sde: ${m.description.sde}; data: ${JSON.stringify(m.description.data)}`);
-  log(
-    `  trained ${m.checkpoint.state.step} of ${m.checkpoint.config.steps} steps, batch ${m.checkpoint.config.batchSize}, seed ${m.checkpoint.config.seed}`,
-  );
+  const p = m.provenance;
+  log(`  trained ${p.step} of ${p.steps} steps, batch ${p.batchSize}, seed ${p.seed}`);
+  if (p.command !== undefined) log(`  by: ${p.command}`);
 };

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `scoreflow` command: demo, train, sample, likelihood, info. Flags are parsed and validated here; a bad flag,
+ * The `scoreflow` command: demo, train, sample, likelihood, export, info. Flags are parsed and validated here; a bad flag,
  * value or file ends the command with one sentence and exit code 2 (see `failure.ts`).
  *
  * @module
@@ -8,6 +8,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { BackendRequest } from "../nets/backend.js";
 import { runDemo } from "./demo.js";
+import { runExport } from "./export.js";
 import { runCommand, USAGE_EXIT_CODE } from "./failure.js";
 import { runInfo } from "./info.js";
 import { runLikelihood } from "./likelihood.js";
@@ -108,6 +109,15 @@ program
   .option("--seed <n>", "seed", integer(0), 0)
   .addOption(backendOption())
   .action((o) => runCommand(() => runLikelihood(o)));
+
+program
+  .command("export")
+  .description("write a checkpoint's EMA weights as a sampling-only model directory (model.json + weights)")
+  .requiredOption("--model <dir>", "a checkpoint directory")
+  .requiredOption("--out <dir>", "the model directory to write")
+  .option("--command <text>", "how the checkpoint was trained, recorded in model.json")
+  .option("--force", "replace the output directory if it exists", false)
+  .action((o) => runCommand(() => runExport(o)));
 
 program
   .command("info")

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as E from "fp-ts/lib/Either.js";
@@ -14,6 +15,7 @@ import { checkParameters, type Parameters } from "../nets/network.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import { type Checkpoint, loadCheckpoint } from "../node/checkpoint.js";
 import { loadMnist, loadPngDirectory } from "../node/datasets.js";
+import { loadModelFile } from "../node/model-file.js";
 import {
   buildScoreModel,
   type DataDescription,
@@ -104,32 +106,84 @@ export const defaultNetwork = (
   };
 };
 
-/** A checkpoint with its rebuilt model and checked weights. */
+/** A trained model with its rebuilt network and checked weights, from a checkpoint or an exported model. */
 export interface LoadedModel {
-  /** The checkpoint as stored. */
-  readonly checkpoint: Checkpoint;
+  /** The checkpoint, when `--model` is one (resuming needs it); absent for an exported model. */
+  readonly checkpoint: Checkpoint | undefined;
   /** Its description. */
   readonly description: ModelDescription;
   /** The network with its meaning. */
   readonly model: ScoreModel;
-  /** The EMA weights, checked against the network. */
+  /** The weights to sample with (a checkpoint's EMA weights), checked against the network. */
   readonly ema: Parameters;
+  /** Where the weights came from: the training step and run settings. */
+  readonly provenance: Provenance;
+}
+
+/** Where a model's weights came from. */
+export interface Provenance {
+  /** Steps trained. */
+  readonly step: number;
+  /** Steps of the run. */
+  readonly steps: number;
+  /** Minibatch size. */
+  readonly batchSize: number;
+  /** Seed of the run. */
+  readonly seed: number;
+  /** The command that trained it, when recorded. */
+  readonly command?: string;
 }
 
 /** The directory of the MNIST model shipped with the package. */
 export const SHIPPED_MNIST = fileURLToPath(new URL("../../models/mnist", import.meta.url));
 
-/** Loads `--model`: a checkpoint directory, or `mnist` for the shipped model. */
+/** The checkpoint, or the exported model, in a directory (whichever it holds). */
+const readModelDirectory = async (
+  path: string,
+): Promise<
+  E.Either<
+    { readonly message: string },
+    Omit<LoadedModel, "model" | "ema"> & { readonly weights: Parameters }
+  >
+> => {
+  if (await exists(join(path, "state.json"))) {
+    const c = await loadCheckpoint(path);
+    if (E.isLeft(c)) return c;
+    const { config, state } = c.right;
+    return E.right({
+      checkpoint: c.right,
+      description: c.right.model as unknown as ModelDescription,
+      weights: state.ema,
+      provenance: { step: state.step, steps: config.steps, batchSize: config.batchSize, seed: config.seed },
+    });
+  }
+  const m = await loadModelFile(path);
+  if (E.isLeft(m))
+    return E.left({ message: `${m.left.message} (and there is no ${join(path, "state.json")})` });
+  return E.right({
+    checkpoint: undefined,
+    description: m.right.model as unknown as ModelDescription,
+    weights: m.right.weights,
+    provenance: m.right.provenance as unknown as Provenance,
+  });
+};
+
+/** Loads `--model`: a checkpoint directory, an exported model directory, or `mnist` for the shipped model. */
 export const loadModel = async (dir: string): Promise<LoadedModel> => {
   const path = dir === "mnist" ? SHIPPED_MNIST : dir;
-  const checkpoint = await loadCheckpoint(path);
-  if (E.isLeft(checkpoint)) throw cliFailure(`--model ${dir}: ${checkpoint.left.message}`);
-  const description = checkpoint.right.model as unknown as ModelDescription;
+  const read = await readModelDirectory(path);
+  if (E.isLeft(read)) throw cliFailure(`--model ${dir}: ${read.left.message}`);
+  const { description, weights } = read.right;
   const model = buildScoreModel(description);
   if (E.isLeft(model))
-    throw cliFailure(
-      `--model ${dir}: ${join(path, "state.json")} describes no model this version builds (${model.left.message})`,
-    );
-  const ema = orFail(checkParameters(model.right.network, checkpoint.right.state.ema));
-  return { checkpoint: checkpoint.right, description, model: model.right, ema };
+    throw cliFailure(`--model ${dir} describes no model this version builds (${model.left.message})`);
+  const ema = orFail(checkParameters(model.right.network, weights));
+  return { ...read.right, model: model.right, ema };
 };
+
+/** Whether a path exists. */
+export const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );

@@ -172,6 +172,8 @@ const freshRun = async (flags: TrainFlags): Promise<Run> => {
 /** The run in `--out`, continued from its checkpoint to `--steps` (or its own step count, if larger). */
 const resumedRun = async (flags: TrainFlags): Promise<Run> => {
   const loaded = await loadModel(flags.out);
+  if (loaded.checkpoint === undefined)
+    throw cliFailure(`--resume needs a checkpoint in ${flags.out}, not an exported model`);
   const { description } = loaded;
   const { state } = loaded.checkpoint;
   const config = orFail(

@@ -6,3 +6,4 @@
 
 export * from "./checkpoint.js";
 export * from "./datasets.js";
+export * from "./model-file.js";
