@@ -32,10 +32,10 @@ import {
   samplerFamilyInfo,
 } from "../samplers/families.js";
 import { trainConfig } from "../train/config.js";
+import { buildScoreModel, discreteChain, type ModelDescription, sdeByName } from "../train/description.js";
 import { trainSteps } from "../train/loop.js";
 import { edmLoss } from "../train/losses.js";
 import { initTrainState } from "../train/state.js";
-import { buildScoreModel, discreteChain, type ModelDescription, sdeByName } from "./description.js";
 import { cliFailure, orFail } from "./failure.js";
 import { progress } from "./progress.js";
 

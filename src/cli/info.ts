@@ -7,7 +7,7 @@
 import { type BackendRequest, createBackend } from "../nets/backend.js";
 import { SAMPLER_FAMILIES, samplerFamilyInfo } from "../samplers/families.js";
 import { noiseLevel } from "../sde/marginals.js";
-import { SDE_NAMES, sdeByName } from "./description.js";
+import { SDE_NAMES, sdeByName } from "../train/description.js";
 import { orFail } from "./failure.js";
 import { loadModel } from "./models.js";
 

@@ -13,7 +13,7 @@ import { forwardNetwork, networkDivergence } from "../nets/network.js";
 import { preconditionedNetwork } from "../nets/precondition.js";
 import { netKernels } from "../nets/tape.js";
 import { probabilityFlowLikelihood } from "../ode/likelihood.js";
-import { sdeByName } from "./description.js";
+import { sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
 import { loadModel } from "./models.js";
 

@@ -21,7 +21,7 @@ import {
   type DataDescription,
   type ModelDescription,
   type NetworkDescription,
-} from "./description.js";
+} from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
 
 /** A loaded training set and how to describe it. */

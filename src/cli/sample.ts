@@ -22,7 +22,7 @@ import {
   type SamplerFamily,
   samplerFamilyInfo,
 } from "../samplers/families.js";
-import { discreteChain, sdeByName } from "./description.js";
+import { discreteChain, sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
 import { loadModel } from "./models.js";
 

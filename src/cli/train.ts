@@ -15,10 +15,16 @@ import { netKernels } from "../nets/tape.js";
 import { saveCheckpoint } from "../node/checkpoint.js";
 import type { Parameterization } from "../sde/parameterization.js";
 import { type TrainConfig, trainConfig, trainConfigFromJson } from "../train/config.js";
+import {
+  buildScoreModel,
+  type ModelDescription,
+  SDE_NAMES,
+  type SdeName,
+  sdeByName,
+} from "../train/description.js";
 import { trainSteps } from "../train/loop.js";
 import { denoisingLoss, edmLoss, type LossWeighting, type TrainingLoss } from "../train/losses.js";
 import { initTrainState, type TrainState } from "../train/state.js";
-import { buildScoreModel, type ModelDescription, SDE_NAMES, type SdeName, sdeByName } from "./description.js";
 import { cliFailure, orFail } from "./failure.js";
 import { dataRms, defaultNetwork, loadData, loadModel } from "./models.js";
 import { progress } from "./progress.js";

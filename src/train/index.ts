@@ -6,6 +6,7 @@
  */
 export * from "./config.js";
 export * from "./data-order.js";
+export * from "./description.js";
 export * from "./loop.js";
 export * from "./losses.js";
 export * from "./state.js";

@@ -1,7 +1,8 @@
 /**
  * A trained model described as JSON: the network (MLP or UNet2DModel config), what it predicts (a preconditioned
- * denoiser or a time model), the SDE it samples under, and the data it was trained on. A checkpoint stores this
- * description beside its weights, so `scoreflow sample --model <dir>` rebuilds everything from the directory.
+ * denoiser or a time model), the SDE it samples under, and the data it was trained on. Checkpoints and exported
+ * models store this description beside their weights, so a command, a browser page or a script rebuilds the
+ * model from its files alone.
  *
  * @module
  */
@@ -11,7 +12,7 @@ import { type DdpmSchedule, ddpmTimeOfIndex, vpDdpmSchedule } from "../discrete/
 import { unet2DConfig } from "../nets/io/unet-config.js";
 import { type MlpConfig, mlpConfig, mlpNetwork } from "../nets/mlp.js";
 import type { Network } from "../nets/network.js";
-import { edmPreconditioning, type Preconditioning } from "../nets/precondition.js";
+import type { Preconditioning } from "../nets/precondition.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import { unet2DModel } from "../nets/unet.js";
 import type { DiffusionModel } from "../samplers/model.js";
@@ -19,13 +20,25 @@ import { edmSde, subVpSde, veSde, vpCosineSde, vpSde } from "../sde/index.js";
 import type { Parameterization } from "../sde/parameterization.js";
 import type { LinearSde } from "../sde/types.js";
 
-/** The SDEs the command line knows, by name. */
+/**
+ * The built-in SDEs by name.
+ *
+ * @category Training
+ */
 export type SdeName = "vp" | "vp-cosine" | "subvp" | "ve" | "edm";
 
-/** Every SDE name. */
+/**
+ * Every SDE name, in the order of `scoreflow info`.
+ *
+ * @category Training
+ */
 export const SDE_NAMES: readonly SdeName[] = ["vp", "vp-cosine", "subvp", "ve", "edm"];
 
-/** The built-in SDE of a name, with its default parameters. */
+/**
+ * The built-in SDE of a name with its default parameters (VP: β from 0.1 to 20; VE: σ from 0.01 to 50; EDM: σ(t) = t).
+ *
+ * @category Training
+ */
 export const sdeByName = (name: string): E.Either<ScoreflowError, LinearSde> => {
   switch (name) {
     case "vp":
@@ -43,23 +56,80 @@ export const sdeByName = (name: string): E.Either<ScoreflowError, LinearSde> => 
   }
 };
 
-/** Where the training data came from. */
+/**
+ * Where the training data came from: a 2-D toy, MNIST (padding, downsampling), or a directory of PNG images.
+ *
+ * @category Training
+ */
 export type DataDescription =
-  | { readonly kind: "toy"; readonly name: string }
-  | { readonly kind: "mnist"; readonly pad: number; readonly downsample: 1 | 2 }
-  | { readonly kind: "png"; readonly directory: string };
+  | {
+      /** A 2-D toy of the data module. */
+      readonly kind: "toy";
+      /** Its name, e.g. "checkerboard". */
+      readonly name: string;
+    }
+  | {
+      /** MNIST digits in [−1, 1]. */
+      readonly kind: "mnist";
+      /** Zero pixels added on each side (2: 28 → 32). */
+      readonly pad: number;
+      /** 2×2 averaging before padding (2: 28 → 14), or none (1). */
+      readonly downsample: 1 | 2;
+    }
+  | {
+      /** PNG images of one size. */
+      readonly kind: "png";
+      /** Their directory. */
+      readonly directory: string;
+    };
 
-/** The network: an MLP config, or a diffusers UNet2DModel config.json object with the image size. */
+/**
+ * The network: an MLP config, or a diffusers UNet2DModel config.json object with the image size.
+ *
+ * @category Training
+ */
 export type NetworkDescription =
-  | { readonly kind: "mlp"; readonly config: MlpConfig }
-  | { readonly kind: "unet"; readonly config: unknown; readonly sampleSize: readonly [number, number] };
+  | {
+      /** The MLP of `mlpNetwork`. */
+      readonly kind: "mlp";
+      /** Its configuration. */
+      readonly config: MlpConfig;
+    }
+  | {
+      /** diffusers' UNet2DModel. */
+      readonly kind: "unet";
+      /** The config.json object (validated by `unet2DConfig`). */
+      readonly config: unknown;
+      /** [height, width] of the images. */
+      readonly sampleSize: readonly [number, number];
+    };
 
-/** What the network predicts. */
+/**
+ * What the network predicts: a preconditioned denoiser D(x̂; σ), or a time model's target at time t.
+ *
+ * @category Training
+ */
 export type OutputDescription =
-  | { readonly kind: "denoiser"; readonly preconditioning: Preconditioning }
-  | { readonly kind: "time"; readonly parameterization: Parameterization; readonly timeScale: number };
+  | {
+      /** D(x̂; σ) = c_skip·x̂ + c_out·F(c_in·x̂; c_noise). */
+      readonly kind: "denoiser";
+      /** The coefficients. */
+      readonly preconditioning: Preconditioning;
+    }
+  | {
+      /** F(x_t, a·t) predicts a target at time t. */
+      readonly kind: "time";
+      /** The target. */
+      readonly parameterization: Parameterization;
+      /** a, the scale of the time input. */
+      readonly timeScale: number;
+    };
 
-/** A trained model, as stored in a checkpoint's state.json. */
+/**
+ * A trained model, as checkpoints and exported models store it.
+ *
+ * @category Training
+ */
 export interface ModelDescription {
   /** The network. */
   readonly network: NetworkDescription;
@@ -71,13 +141,21 @@ export interface ModelDescription {
   readonly data: DataDescription;
 }
 
-/** The network of a description. */
+/**
+ * The network of a description (its config validated).
+ *
+ * @category Training
+ */
 export const buildNetwork = (d: NetworkDescription): E.Either<ScoreflowError, Network> =>
   d.kind === "mlp"
     ? E.map(mlpNetwork)(mlpConfig(d.config))
     : E.flatMap(unet2DConfig(d.config), (c) => unet2DModel(c, d.sampleSize));
 
-/** The score model of a description. */
+/**
+ * The score model of a description: the network with its meaning.
+ *
+ * @category Training
+ */
 export const buildScoreModel = (d: ModelDescription): E.Either<ScoreflowError, ScoreModel> =>
   E.map(
     (network: Network): ScoreModel =>
@@ -91,16 +169,17 @@ export const buildScoreModel = (d: ModelDescription): E.Either<ScoreflowError, S
           },
   )(buildNetwork(d.network));
 
-/** The default EDM preconditioning for data of RMS σ_data. */
-export const defaultPreconditioning = (sigmaData: number): E.Either<ScoreflowError, Preconditioning> =>
-  edmPreconditioning(sigmaData);
-
 /** DDPM's 1000 steps of the VP SDE (β from 0.1 to 20: diffusers' linear 1e-4 → 0.02). */
 const VP_CHAIN = { betaMin: 0.1, betaMax: 20, numSteps: 1000 };
 
 /**
  * The discrete chain for DDPM and DDIM, and the model on it: a denoiser runs on DDPM's linear chain as it is
  * (its σ maps onto any chain); a time model needs the VP SDE, whose chain's index i is time (i + 1)/N.
+ *
+ * Source: Ho et al. 2020 (β from 10⁻⁴ to 0.02 over 1000 steps); Song et al. 2021, Appendix B (the VP SDE as the
+ * limit of that chain).
+ *
+ * @category Training
  */
 export const discreteChain = <V>(
   d: ModelDescription,
