@@ -3,8 +3,9 @@
  * sample it with every sampler family from the same noise and write out/demo/:
  * - `data.png` (held-out data), `forward.png` (the VP forward process q(x_t | x₀) at six times),
  * - one `sampler-<name>.png` per family and `gallery.png` with all of them side by side,
- * - `report.md` / `report.json`: steps, NFE, wall time and sliced W₂ to held-out data for each sampler, next to
- *   the sliced W₂ from held-out data to independent data draws of the same size (what a perfect sampler scores),
+ * - `report.md` / `report.json`: steps, NFE, wall time and the sliced W₂ of each sampler's points to 50 000
+ *   held-out data points (10 000 with --quick), next to the floor: the mean (and spread) of the same distance for fresh data draws of
+ *   the sampler's size — what a perfect sampler scores, its points being a finite draw too,
  * - `train.jsonl` (the loss log) and `model/` (a checkpoint `scoreflow sample --model out/demo/model` reads).
  *
  * @module
@@ -57,16 +58,19 @@ export interface DemoOptions {
 
 /** The budgets of a full and a quick run. */
 const BUDGET = {
-  full: { trainSteps: 4000, samples: 2000, stepsScale: 1 },
-  quick: { trainSteps: 150, samples: 400, stepsScale: 0.2 },
+  full: { trainSteps: 4000, samples: 2000, reference: 50_000, stepsScale: 1 },
+  quick: { trainSteps: 150, samples: 400, reference: 10_000, stepsScale: 0.2 },
 } as const;
+
+/** Keys of the fresh data draws that measure the floor. */
+const FLOOR_KEYS = [20, 21, 22, 23, 24, 25, 26, 27];
 
 /** Steps per family in the demo (NFE ≈ 1–2 per step), scaled down in quick mode. */
 const DEMO_STEPS: Readonly<Record<SamplerFamily, number>> = {
-  ddpm: 200,
+  ddpm: 100,
   ddim: 50,
-  "reverse-sde": 200,
-  pc: 100,
+  "reverse-sde": 100,
+  pc: 50,
   "pf-heun": 40,
   "pf-rk45": 0,
   edm: 18,
@@ -121,10 +125,11 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   const kernels = orFail(netKernels(backend));
   log(`scoreflow demo: ${options.toy}, backend ${backend.mode}${quick ? " (quick)" : ""}`);
 
-  // Data: a training set, and two independent held-out draws (their distance is the floor for the samplers).
+  // Data: a training set; a large held-out reference; eight fresh draws of the samplers' size for the floor.
   const train = orFail(toyDataset(options.toy, foldIn(key, 1), 50_000));
-  const held = orFail(toyDataset(options.toy, foldIn(key, 2), budget.samples));
-  const draws = [3, 8, 9, 10].map((k) => orFail(toyDataset(options.toy, foldIn(key, k), budget.samples)));
+  const reference = orFail(toyDataset(options.toy, foldIn(key, 2), budget.reference));
+  const held = { shape: [budget.samples, 2], data: reference.data.subarray(0, 2 * budget.samples) };
+  const draws = FLOOR_KEYS.map((k) => orFail(toyDataset(options.toy, foldIn(key, k), budget.samples)));
   const sigmaData = Math.sqrt(train.data.reduce((a, v) => a + v * v, 0) / train.data.length);
   const range = plotRange(held);
   const scatter = (points: Tensor, title?: string): Raster =>
@@ -200,8 +205,10 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   const chain = orFail(discreteChain(description, sampler));
   const noise = space.normalLike(foldIn(key, 5), held);
   const distance = sw2(foldIn(key, 6));
-  // The floor: SW₂ from the held-out set to four more data draws of the same size, averaged.
-  const floor = draws.reduce((a, d) => a + distance(held, d), 0) / draws.length;
+  // The floor: SW₂ from fresh data draws of the samplers' size to the reference, mean and standard deviation.
+  const floors = draws.map((d) => distance(d, reference));
+  const floor = floors.reduce((a, b) => a + b, 0) / floors.length;
+  const floorSd = Math.sqrt(floors.reduce((a, b) => a + (b - floor) ** 2, 0) / (floors.length - 1));
   const rows: SamplerRow[] = [];
   const panels = [{ title: "held-out data", raster: scatter(held) }];
   for (const family of SAMPLER_FAMILIES) {
@@ -226,7 +233,7 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
       steps,
       nfe,
       seconds: seconds(t1),
-      sw2: distance(y, held),
+      sw2: distance(y, reference),
       ratio: 0,
     };
     rows.push({ ...row, ratio: row.sw2 / floor });
@@ -245,13 +252,15 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
     trainSteps: config.steps,
     trainSeconds,
     samples: budget.samples,
+    reference: budget.reference,
     dataFloorSw2: floor,
+    dataFloorSd: floorSd,
     samplers: rows,
   };
   await writeFile(join(out, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(join(out, "report.md"), reportMarkdown(report));
   log(
-    `the floor, sliced W2 from held-out data to fresh data draws of ${budget.samples} points: ${floor.toFixed(4)}`,
+    `the floor, SW2 of fresh data draws of ${budget.samples} points to the held-out data: ${floor.toFixed(4)} ± ${floorSd.toFixed(4)} (mean ± sd of ${floors.length})`,
   );
   log(`wrote ${out}/: gallery.png, forward.png, data.png, sampler-*.png, report.md, train.jsonl, model/`);
 };
@@ -268,14 +277,16 @@ const reportMarkdown = (r: {
   readonly trainSteps: number;
   readonly trainSeconds: number;
   readonly samples: number;
+  readonly reference: number;
   readonly dataFloorSw2: number;
+  readonly dataFloorSd: number;
   readonly samplers: readonly SamplerRow[];
 }): string =>
   [
     `# scoreflow demo: ${r.toy}${r.quick ? " (quick run)" : ""}`,
     "",
     `An MLP denoiser (EDM preconditioning, σ_data = ${r.sigmaData.toFixed(3)}) trained for ${r.trainSteps} steps in ${r.trainSeconds.toFixed(1)} s, then sampled by every family from the same ${r.samples} noise draws.`,
-    "SW₂ is the sliced Wasserstein-2 distance to held-out data (256 directions). The floor is the mean SW₂ from the held-out data to four independent data draws of the same size: what a perfect sampler scores on average, since its samples are a finite draw too.",
+    `SW₂ is the sliced Wasserstein-2 distance (256 directions) from each sampler's points to ${r.reference} held-out data points. The floor is the same distance for fresh data draws of ${r.samples} points, ${r.dataFloorSw2.toFixed(4)} ± ${r.dataFloorSd.toFixed(4)} (mean ± standard deviation over ${FLOOR_KEYS.length} draws): what a perfect sampler scores, its points being a finite draw too. One sampler's figure carries that spread.`,
     "",
     "| sampler | steps | NFE | time (s) | SW₂ | × floor |",
     "|---|---:|---:|---:|---:|---:|",
@@ -283,7 +294,7 @@ const reportMarkdown = (r: {
       (s) =>
         `| ${s.title} | ${s.steps || "adaptive"} | ${s.nfe} | ${s.seconds.toFixed(1)} | ${s.sw2.toFixed(4)} | ${s.ratio.toFixed(2)} |`,
     ),
-    `| independent data draws (floor) | | | | ${r.dataFloorSw2.toFixed(4)} | 1.00 |`,
+    `| fresh data draws (floor, mean ± sd) | | | | ${r.dataFloorSw2.toFixed(4)} ± ${r.dataFloorSd.toFixed(4)} | 1.00 |`,
     "",
     "Pictures: `gallery.png` (all samplers), `forward.png` (the VP forward process), `sampler-*.png`.",
     "",

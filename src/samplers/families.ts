@@ -67,7 +67,7 @@ export const SAMPLER_FAMILIES: readonly SamplerFamily[] = [
 export interface SamplerFamilyInfo {
   /** Title for reports, e.g. "EDM Heun (Karras et al. 2022)". */
   readonly title: string;
-  /** A short label for plots, e.g. "EDM Heun". */
+  /** A short label for plots (at most 11 characters), e.g. "EDM Heun". */
   readonly label: string;
   /** What one step is. */
   readonly steps: string;
@@ -83,7 +83,7 @@ export interface SamplerFamilyInfo {
 export const samplerFamilyInfo: Readonly<Record<SamplerFamily, SamplerFamilyInfo>> = {
   ddpm: {
     title: "DDPM ancestral (Ho et al. 2020)",
-    label: "DDPM ancestral",
+    label: "DDPM",
     steps: "chain steps, trailing spacing",
     defaultSteps: 250,
   },
@@ -95,25 +95,25 @@ export const samplerFamilyInfo: Readonly<Record<SamplerFamily, SamplerFamilyInfo
   },
   "reverse-sde": {
     title: "Reverse SDE, Euler–Maruyama",
-    label: "Reverse SDE, EM",
+    label: "Reverse SDE",
     steps: "uniform steps in t",
     defaultSteps: 250,
   },
   pc: {
     title: "Predictor–corrector (EM + Langevin)",
-    label: "Pred.-corrector",
+    label: "PC",
     steps: "uniform steps in t, one corrector each",
     defaultSteps: 125,
   },
   "pf-heun": {
     title: "Probability flow, Heun",
-    label: "PF ODE, Heun",
+    label: "PF Heun",
     steps: "uniform steps in t",
     defaultSteps: 50,
   },
   "pf-rk45": {
     title: "Probability flow, RK45",
-    label: "PF ODE, RK45",
+    label: "PF RK45",
     steps: "ignored (adaptive, rtol = atol = 1e-4)",
     defaultSteps: 0,
   },
@@ -125,7 +125,7 @@ export const samplerFamilyInfo: Readonly<Record<SamplerFamily, SamplerFamilyInfo
   },
   "dpmpp-2m": {
     title: "DPM-Solver++(2M) (Lu et al. 2022)",
-    label: "DPM-Solver++(2M)",
+    label: "DPM++(2M)",
     steps: "steps uniform in log-SNR",
     defaultSteps: 20,
   },
