@@ -3,5 +3,6 @@
  *
  * @module
  */
+export * from "./digit-quality.js";
 export * from "./moments.js";
 export * from "./sliced-wasserstein.js";

@@ -8,6 +8,7 @@
  */
 export * from "./attention-shape.js";
 export * from "./backend.js";
+export * from "./classifier.js";
 export * from "./conv2d-shape.js";
 export * from "./embedding.js";
 export * from "./group-norm-shape.js";

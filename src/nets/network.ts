@@ -2,7 +2,8 @@
  * A network as data: its parameter list (names, shapes, initializers) and its forward pass on a {@link Tape}.
  * Parameters live outside it, in a name → tensor map, so the same network record serves training (new
  * parameters every step), EMA weights and loaded checkpoints. Every network maps a batch x [N, …] and one
- * noise-conditioning scalar per sample (a timestep, or EDM's c_noise(σ)) to an output of x's shape.
+ * noise-conditioning scalar per sample (a timestep, or EDM's c_noise(σ)) to an output: of x's shape for a score
+ * network, logits [N, K] for a classifier (which ignores the conditioning).
  *
  * Initialization follows PyTorch's defaults for the same layers, so freshly initialized scoreflow and PyTorch
  * models have the same distribution: Conv2d and Linear weights and biases ~ U(−1/√fan_in, 1/√fan_in)
@@ -97,7 +98,8 @@ export interface Network {
   /** The parameters, in state-dict order. */
   readonly parameters: readonly ParameterSpec[];
   /**
-   * The forward pass: x [N, ...sampleShape] and one conditioning scalar per sample → output [N, ...sampleShape].
+   * The forward pass: x [N, ...sampleShape] and one conditioning scalar per sample → output [N, …] (x's shape for
+   * score networks, which samplers and losses rely on).
    * Runs under {@link runOnTape}; shapes are the caller's invariant (checked by {@link forwardNetwork}).
    */
   readonly apply: (tape: Tape, parameter: ParameterLookup, x: Node, noise: Float64Array) => Node;

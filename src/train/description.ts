@@ -169,6 +169,18 @@ export const buildScoreModel = (d: ModelDescription): E.Either<ScoreflowError, S
           },
   )(buildNetwork(d.network));
 
+/**
+ * A discrete chain and the model DDPM and DDIM call on it with integer timesteps.
+ *
+ * @category Training
+ */
+export interface DiscreteChain<V> {
+  /** The β schedule. */
+  readonly schedule: DdpmSchedule;
+  /** The model at integer timesteps of `schedule`. */
+  readonly model: DiffusionModel<V>;
+}
+
 /** DDPM's 1000 steps of the VP SDE (β from 0.1 to 20: diffusers' linear 1e-4 → 0.02). */
 const VP_CHAIN = { betaMin: 0.1, betaMax: 20, numSteps: 1000 };
 
@@ -184,7 +196,7 @@ const VP_CHAIN = { betaMin: 0.1, betaMax: 20, numSteps: 1000 };
 export const discreteChain = <V>(
   d: ModelDescription,
   model: DiffusionModel<V>,
-): E.Either<ScoreflowError, { readonly schedule: DdpmSchedule; readonly model: DiffusionModel<V> }> => {
+): E.Either<ScoreflowError, DiscreteChain<V>> => {
   const schedule = vpDdpmSchedule(VP_CHAIN);
   if (E.isLeft(schedule)) return schedule;
   if (model.parameterization === "denoiser") return E.right({ schedule: schedule.right, model });
