@@ -35,11 +35,11 @@ import {
   forwardNetwork,
   initParameters,
   type LossAndGradient,
+  layerParameterSpecs,
   networkGradients,
   type ParameterLookup,
   type ParameterSpec,
   type Parameters,
-  pytorchUniform,
 } from "./network.js";
 import { type AdamConfig, adamInit, adamStep } from "./optim/adam.js";
 import { type NetKernels, type Node, recordOp, type Tape } from "./tape.js";
@@ -110,18 +110,6 @@ export const classifierConfig = (
   );
 };
 
-/**
- * A Conv2d or Linear layer's weight `name.weight` of shape [out, …] and bias `name.bias` [out], both
- * ~ U(−1/√fan_in, 1/√fan_in) with fan_in = ∏ weight.shape[1:].
- */
-const layerSpecs = (name: string, weight: readonly number[]): ParameterSpec[] => {
-  const init = pytorchUniform(size(weight.slice(1)));
-  return [
-    { name: `${name}.weight`, shape: weight, init, trainable: true },
-    { name: `${name}.bias`, shape: [weight[0]], init, trainable: true },
-  ];
-};
-
 /** Features after the convolutions: C_L·H_L·W_L. */
 const flatFeatures = (c: ClassifierConfig): number => {
   const [c0, h0, w0] = c.sampleShape;
@@ -152,9 +140,9 @@ export const classifier = (config: ClassifierConfig): Classifier => {
     sampleShape: [...config.sampleShape],
     classes,
     parameters: [
-      ...channels.flatMap((out, l) => layerSpecs(`conv.${l}`, [out, inputs[l], 3, 3])),
-      ...layerSpecs("hidden", [hidden, flatFeatures(config)]),
-      ...layerSpecs("output", [classes, hidden]),
+      ...channels.flatMap((out, l) => layerParameterSpecs(`conv.${l}`, [out, inputs[l], 3, 3])),
+      ...layerParameterSpecs("hidden", [hidden, flatFeatures(config)]),
+      ...layerParameterSpecs("output", [classes, hidden]),
     ],
     apply: (tape, p, x) => {
       const h = channels.reduce(

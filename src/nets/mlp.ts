@@ -17,7 +17,7 @@ import type { ScoreflowError } from "../core/errors.js";
 import { checkAll, isNonNegativeInteger, isPositive, isPositiveInteger } from "../core/validate.js";
 import { fourierFeatures } from "./embedding.js";
 import { addNode, linearNode, siluNode } from "./layers.js";
-import { type Network, type ParameterLookup, type ParameterSpec, pytorchUniform } from "./network.js";
+import { layerParameterSpecs, type Network, type ParameterLookup, type ParameterSpec } from "./network.js";
 import { constantNode, must, type Node, type Tape } from "./tape.js";
 
 /**
@@ -61,11 +61,6 @@ export const mlpConfig = (
   );
 };
 
-const linearSpecs = (name: string, out: number, inp: number): ParameterSpec[] => [
-  { name: `${name}.weight`, shape: [out, inp], init: pytorchUniform(inp), trainable: true },
-  { name: `${name}.bias`, shape: [out], init: pytorchUniform(inp), trainable: true },
-];
-
 const parameterSpecs = (c: MlpConfig): ParameterSpec[] => [
   {
     name: "time_proj.weight",
@@ -73,15 +68,15 @@ const parameterSpecs = (c: MlpConfig): ParameterSpec[] => [
     init: { kind: "normal", std: c.fourierScale },
     trainable: false,
   },
-  ...linearSpecs("time_embedding.linear_1", c.width, 2 * c.frequencies),
-  ...linearSpecs("time_embedding.linear_2", c.width, c.width),
-  ...linearSpecs("input", c.width, c.dataDim),
+  ...layerParameterSpecs("time_embedding.linear_1", [c.width, 2 * c.frequencies]),
+  ...layerParameterSpecs("time_embedding.linear_2", [c.width, c.width]),
+  ...layerParameterSpecs("input", [c.width, c.dataDim]),
   ...Array.from({ length: c.blocks }, (_, k) => [
-    ...linearSpecs(`blocks.${k}.linear_1`, c.width, c.width),
-    ...linearSpecs(`blocks.${k}.time_emb_proj`, c.width, c.width),
-    ...linearSpecs(`blocks.${k}.linear_2`, c.width, c.width),
+    ...layerParameterSpecs(`blocks.${k}.linear_1`, [c.width, c.width]),
+    ...layerParameterSpecs(`blocks.${k}.time_emb_proj`, [c.width, c.width]),
+    ...layerParameterSpecs(`blocks.${k}.linear_2`, [c.width, c.width]),
   ]).flat(),
-  ...linearSpecs("output", c.dataDim, c.width),
+  ...layerParameterSpecs("output", [c.dataDim, c.width]),
 ];
 
 const dense = (tape: Tape, p: ParameterLookup, name: string, x: Node): Node =>

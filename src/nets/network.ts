@@ -120,6 +120,20 @@ export const pytorchUniform = (fanIn: number): ParameterInit => ({
 });
 
 /**
+ * The weight and bias specs of a Conv2d or Linear layer named `name` with weight shape [out, in, …]: both
+ * initialized as PyTorch does, U(−1/√fan_in, 1/√fan_in) with fan_in = in·kh·kw (see {@link pytorchUniform}).
+ *
+ * @category Networks
+ */
+export const layerParameterSpecs = (name: string, weight: readonly number[]): ParameterSpec[] => {
+  const init = pytorchUniform(size(weight.slice(1)));
+  return [
+    { name: `${name}.weight`, shape: weight, init, trainable: true },
+    { name: `${name}.bias`, shape: [weight[0]], init, trainable: true },
+  ];
+};
+
+/**
  * Fresh parameters, drawn from each spec's initializer with the keyed RNG: parameter i uses foldIn(key, i), so a
  * parameter's values do not depend on the others.
  *
