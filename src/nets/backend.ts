@@ -92,6 +92,10 @@ const unavailable: Readonly<Record<BackendMode, string>> = {
   cpu: "unreachable: the cpu backend is always available",
 };
 
+/** Why "auto" passes over an available WebGPU adapter. */
+const WEBGPU_NOT_YET =
+  "an adapter answered, but the network ops are synchronous and GPU.js webgpu kernels answer with Promises, so none runs there yet (request webgpu explicitly for GPU.js kernels of your own)";
+
 /** Whether `mode` is available under `probes`. */
 const available = async (mode: BackendMode, probes: BackendProbes): Promise<boolean> =>
   mode === "webgpu" ? probes.webgpu() : mode === "webasm" ? probes.webasm() : true;
@@ -107,8 +111,9 @@ const instantiate = (mode: BackendMode, report: BackendReport): E.Either<Scorefl
 
 /**
  * Creates a GPU.js instance for `request`. An explicit mode that is unavailable is a Left (never a silent
- * substitute); `"auto"` walks webgpu → webasm → cpu and lists in `report.fallbacks` why each skipped mode was
- * skipped. Asynchronous because the WebGPU probe requests an adapter.
+ * substitute); `"auto"` picks the first mode the network ops run on, webasm → cpu, and lists in `report.fallbacks`
+ * why each mode before it was passed over — webgpu always, with the reason (no adapter, or ops not yet
+ * asynchronous). Asynchronous because the WebGPU probe requests an adapter.
  *
  * @category Networks
  */
@@ -126,12 +131,12 @@ export const createBackend = async (
       ? instantiate(request, { requested: request, chosen: request, fallbacks: [] })
       : E.left(scoreflowError(CONTEXT, "request", request, `is unavailable: ${unavailable[request]}`));
   }
-  const fallbacks: string[] = [];
-  for (const mode of ["webgpu", "webasm"] as const) {
-    if (await available(mode, probes))
-      return instantiate(mode, { requested: request, chosen: mode, fallbacks });
-    fallbacks.push(`${mode}: ${unavailable[mode]}`);
-  }
+  // webgpu is probed and reported, but not chosen: the network kernels are synchronous and GPU.js' webgpu kernels
+  // answer with Promises, so no network op runs there yet (see `conv2dKernels`).
+  const fallbacks = [`webgpu: ${(await available("webgpu", probes)) ? WEBGPU_NOT_YET : unavailable.webgpu}`];
+  if (await available("webasm", probes))
+    return instantiate("webasm", { requested: request, chosen: "webasm", fallbacks });
+  fallbacks.push(`webasm: ${unavailable.webasm}`);
   return instantiate("cpu", { requested: request, chosen: "cpu", fallbacks });
 };
 

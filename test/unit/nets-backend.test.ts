@@ -18,6 +18,15 @@ describe("createBackend", () => {
     }
   });
 
+  it("auto passes over an answering WebGPU adapter, saying why (the network ops are synchronous)", async () => {
+    const a = orThrow(await createBackend("auto", probes(true, true)));
+    expect(a.mode).toBe("webasm");
+    expect(a.report.fallbacks).toEqual([
+      expect.stringMatching(/^webgpu: an adapter answered, but the network ops/),
+    ]);
+    await disposeBackend(a);
+  });
+
   it("auto falls back webgpu → webasm → cpu and says why at each step", async () => {
     const a = orThrow(await createBackend("auto", probes(false, true)));
     expect(a.mode).toBe("webasm");
