@@ -11,15 +11,18 @@
  * - projections [qᵀ; kᵀ; vᵀ] = [W_q; W_k; W_v | b]·[x̂ᵀ; 𝟙] (one panel product; the bias rides on a row 𝟙 that is
  *   1 on real tokens and 0 on padding, so padded columns stay exactly 0); each head's rows are padded to
  *   dₚ = ⌈d/4⌉·4 with zero weights;
- * - per image and head: S = (s·qₕ)·kₕᵀ (panel product, B rows = rows of kₕᵀ), softmax in float64 row by row,
- *   oₕᵀ = vₕᵀ·Pᵀ (row dots against the rows of P), and z = W_out·oᵀ + b_out (panel product);
- * - backward: ∂W_out = ∂zᵀ·o (row dots), ∂oᵀ = W_outᵀ·∂zᵀ, ∂P = (s·∂oₕ)·vₕᵀ, ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P)),
+ * - per image and head: S = (s·qₕ)·kₕᵀ (panel product, B rows = rows of kₕᵀ), P = softmax(S) row by row (the
+ *   softmax kernels of `wasm/softmax-kernels.ts`: exp on f32x4 lanes, sums in float64; padding columns enter as
+ *   −∞ and leave as 0), oₕᵀ = vₕᵀ·Pᵀ (row dots against the rows of P), and z = W_out·oᵀ + b_out (panel product);
+ * - backward: ∂W_out = ∂zᵀ·o (row dots), ∂oᵀ = W_outᵀ·∂zᵀ, ∂P = (s·∂oₕ)·vₕᵀ, ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P))
+ *   (softmax kernel, row dot in float64),
  *   ∂vₕᵀ = ∂oₕᵀ·P, ∂kₕᵀ = qₕᵀ·∂S (panel products, B rows = rows of P and ∂S), ∂qₕᵀ = kₕᵀ·∂Sᵀ (row dots),
  *   ∂x̂ᵀ = [W_q; W_k; W_v]ᵀ·[∂qᵀ; ∂kᵀ; ∂vᵀ] (one panel product), ∂W_u = ∂uᵀ·x̂ (row dots); biases summed in
  *   float64. The backward pass recomputes the forward (the interface keeps no state between calls).
  *
  * Implementations: `wasm-simd` runs the WebAssembly SIMD micro-kernels; `typescript` runs the same algorithm on
- * scalar TypeScript loops with the same contract (for the cpu backend, and where WebAssembly SIMD is missing).
+ * scalar TypeScript loops with the same contracts (float64 `Math.exp`; for the cpu backend, and where WebAssembly
+ * SIMD is missing).
  * There are no GPU.js attention kernels: the op is a chain of matrix products, which GPU.js' webasm backend runs
  * at gather speed (see `kernels/conv2d.ts`). Memory: two Tₚ×Tₚ score buffers besides O(C·N·Tₚ) activations.
  *
@@ -43,6 +46,7 @@ import {
 import type { NetBackend } from "../backend.js";
 import { arena, type LinearMemory, roundUp } from "../wasm/arena.js";
 import { instantiateMicroKernels, type MicroKernels } from "../wasm/micro-kernels.js";
+import { instantiateSoftmaxKernels, type SoftmaxKernels } from "../wasm/softmax-kernels.js";
 
 /**
  * Which code computes the attention: the WebAssembly SIMD micro-kernels, or the same blocked algorithm in
@@ -82,21 +86,28 @@ export interface AttentionKernels {
   readonly dispose: () => void;
 }
 
-/** The two products the op needs, with the contracts of `wasm/micro-kernels.ts`. */
-interface Gemm {
+/**
+ * The two products and the two softmax row passes the op needs, with the contracts of `wasm/micro-kernels.ts`
+ * and `wasm/softmax-kernels.ts`.
+ */
+interface Primitives {
   /** The memory every address refers to. */
   readonly memory: LinearMemory;
   /** C[4·ib + r, j] = Σₖ Apack[ib, k, r]·B(k)[j]. */
   readonly panelProduct: MicroKernels["panelProduct"];
   /** C[i, k] = Σₚ A[i, p]·B(k)[p]. */
   readonly rowDots: MicroKernels["rowDots"];
+  /** Row-wise softmax in place (−∞ entries → 0). */
+  readonly softmaxRows: SoftmaxKernels["softmaxRows"];
+  /** ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P)), written over ∂P. */
+  readonly softmaxBackward: SoftmaxKernels["softmaxBackward"];
 }
 
 /**
- * The micro-kernel contracts on scalar loops (float64 accumulation, float32 storage) over a growable buffer:
- * the same algorithm without WebAssembly.
+ * The primitives' contracts on scalar loops (float64 accumulation and `Math.exp`, float32 storage) over a
+ * growable buffer: the same algorithm without WebAssembly.
  */
-const scalarGemm = (): Gemm => {
+const scalarPrimitives = (): Primitives => {
   let buffer = new ArrayBuffer(65536);
   const memory: LinearMemory = {
     get buffer() {
@@ -139,6 +150,32 @@ const scalarGemm = (): Gemm => {
           for (let p = 0; p < npBytes >> 2; p++) acc += f32[ai + p] * f32[b + p];
           f32[((c + i * ldcBytes) >> 2) + k] = acc;
         }
+      }
+    },
+    softmaxRows: (p, rows, nBytes) => {
+      const f32 = new Float32Array(buffer);
+      const n = nBytes >> 2;
+      for (let row = p >> 2; row < (p >> 2) + rows * n; row += n) {
+        let max = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < n; j++) max = Math.max(max, f32[row + j]);
+        let sum = 0;
+        for (let j = 0; j < n; j++) {
+          const e = Math.exp(f32[row + j] - max);
+          f32[row + j] = e;
+          sum += e;
+        }
+        for (let j = 0; j < n; j++) f32[row + j] /= sum;
+      }
+    },
+    softmaxBackward: (p, ds, rows, nBytes) => {
+      const f32 = new Float32Array(buffer);
+      const n = nBytes >> 2;
+      for (let i = 0; i < rows; i++) {
+        const pr = (p >> 2) + i * n;
+        const dr = (ds >> 2) + i * n;
+        let dot = 0;
+        for (let j = 0; j < n; j++) dot += f32[pr + j] * f32[dr + j];
+        for (let j = 0; j < n; j++) f32[dr + j] = f32[pr + j] * (f32[dr + j] - dot);
       }
     },
   };
@@ -246,7 +283,7 @@ const packPanels = (
 
 /** Packs x into x̂ᵀ rows plus the 𝟙 row, and computes [qᵀ; kᵀ; vᵀ] (the forward up to the scores). */
 const projectQkv = (
-  k: Gemm,
+  k: Primitives,
   g: AttentionShape,
   lay: Layout,
   m: Arena<ForwardBuffers>,
@@ -278,7 +315,7 @@ const projectQkv = (
  * offsets `aRow` and `bRow` of two wide matrices (S = s·qₕkₕᵀ, or ∂P = s·∂oₕvₕᵀ).
  */
 const tokenProduct = (
-  k: Gemm,
+  k: Primitives,
   g: AttentionShape,
   lay: Layout,
   m: Arena<ForwardBuffers>,
@@ -294,32 +331,19 @@ const tokenProduct = (
 };
 
 /**
- * Row-wise stable softmax of the T×T block of the scores at element offset `p` (row max subtracted, float64
- * sums), in place; padding rows and columns are set to 0.
+ * Row-wise stable softmax of the T×T block of the scores at element offset `p` (row max subtracted), in place;
+ * padding columns are masked with −∞ first (→ 0), padding rows set to 0.
  */
-const softmaxRows = (f32: Float32Array, p: number, T: number, tp: number): void => {
-  for (let i = 0; i < tp; i++) {
-    const row = p + i * tp;
-    if (i >= T) {
-      f32.fill(0, row, row + tp);
-      continue;
-    }
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < T; j++) max = Math.max(max, f32[row + j]);
-    let sum = 0;
-    for (let j = 0; j < T; j++) {
-      const e = Math.exp(f32[row + j] - max);
-      f32[row + j] = e;
-      sum += e;
-    }
-    for (let j = 0; j < T; j++) f32[row + j] /= sum;
-    f32.fill(0, row + T, row + tp);
-  }
+const softmaxRows = (k: Primitives, f32: Float32Array, p: number, T: number, tp: number): void => {
+  if (T < tp)
+    for (let i = 0; i < T; i++) f32.fill(Number.NEGATIVE_INFINITY, p + i * tp + T, p + (i + 1) * tp);
+  k.softmaxRows(p * 4, T, tp * 4);
+  f32.fill(0, p + T * tp, p + tp * tp);
 };
 
 /** P of image n and head h into `m.at.p` (recomputed from qᵀ, kᵀ). */
 const probabilities = (
-  k: Gemm,
+  k: Primitives,
   g: AttentionShape,
   lay: Layout,
   m: Arena<ForwardBuffers>,
@@ -337,12 +361,12 @@ const probabilities = (
     m.at.qkvT + (lay.cp + head) * lay.q + col,
     m.at.p,
   );
-  softmaxRows(m.f32, m.at.p, g.tokens, lay.tp);
+  softmaxRows(k, m.f32, m.at.p, g.tokens, lay.tp);
 };
 
 /** The forward pass up to o (all heads, all images) and the output projection zᵀ. */
 const forwardWide = (
-  k: Gemm,
+  k: Primitives,
   g: AttentionShape,
   lay: Layout,
   m: Arena<ForwardBuffers>,
@@ -397,7 +421,7 @@ const rowSum = (f32: Float32Array, row: number, q: number): number => {
 
 /** The backward pass (module equations), after the forward has been recomputed into `m`. */
 const backwardWide = (
-  k: Gemm,
+  k: Primitives,
   g: AttentionShape,
   lay: Layout,
   m: Arena<BackwardBuffers>,
@@ -438,14 +462,8 @@ const backwardWide = (
         at.qkvT + (2 * lay.cp + head) * lay.q + col,
         at.ds,
       );
-      for (let i = 0; i < T; i++) {
-        const p = at.p + i * lay.tp;
-        const ds = at.ds + i * lay.tp;
-        let dot = 0;
-        for (let j = 0; j < T; j++) dot += f32[p + j] * f32[ds + j];
-        for (let j = 0; j < T; j++) f32[ds + j] = f32[p + j] * (f32[ds + j] - dot);
-        f32.fill(0, ds + T, ds + lay.tp);
-      }
+      // ∂S = P ⊙ (∂P − rowsum(P ⊙ ∂P)); padding columns of P are 0, so they stay 0 in ∂S
+      k.softmaxBackward(at.p * 4, at.ds * 4, T, lay.tp * 4);
       f32.fill(0, at.ds + T * lay.tp, at.ds + lay.tp * lay.tp);
       headTimesTokens(at.doT + head * lay.q + col, at.pOffs, at.dqkvT + (2 * lay.cp + head) * lay.q + col);
       headTimesTokens(at.qkvT + head * lay.q + col, at.dsOffs, at.dqkvT + (lay.cp + head) * lay.q + col);
@@ -508,12 +526,12 @@ const backwardWide = (
 const blockedAttention = (
   implementation: AttentionImplementation,
   reason: string,
-  make: () => Gemm,
+  make: () => Primitives,
 ): AttentionKernels => {
-  let gemm: Gemm | undefined;
-  const live = (): Gemm => {
-    gemm ??= make();
-    return gemm;
+  let primitives: Primitives | undefined;
+  const live = (): Primitives => {
+    primitives ??= make();
+    return primitives;
   };
   return {
     implementation,
@@ -534,30 +552,39 @@ const blockedAttention = (
       return { dx: unpack(g, lay, m.f32, m.at.dxT), dWeights };
     },
     dispose: () => {
-      gemm = undefined;
+      primitives = undefined;
     },
   };
 };
 
-/**
- * Attention kernels on the WebAssembly SIMD micro-kernels, or `undefined` where the platform has no WebAssembly
- * SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
- *
- * @category Networks
- */
-export const wasmAttention = (reason: string): AttentionKernels | undefined => {
-  if (instantiateMicroKernels() === undefined) return undefined;
-  return blockedAttention("wasm-simd", reason, () => instantiateMicroKernels()!);
+/** The matrix micro-kernels and the softmax kernels over one fresh WebAssembly memory (undefined without SIMD). */
+const wasmPrimitives = (): Primitives | undefined => {
+  const mk = instantiateMicroKernels();
+  if (mk === undefined) return undefined;
+  const sk = instantiateSoftmaxKernels(mk.memory);
+  if (sk === undefined) return undefined;
+  const { memory, panelProduct, rowDots } = mk;
+  return { memory, panelProduct, rowDots, softmaxRows: sk.softmaxRows, softmaxBackward: sk.softmaxBackward };
 };
 
 /**
- * Attention kernels in scalar TypeScript: the same blocked algorithm as {@link wasmAttention}, with the two
- * products on plain loops (float64 accumulation). Runs everywhere; roughly 10–20× slower than `wasm-simd`.
+ * Attention kernels on the WebAssembly SIMD micro-kernels (products) and softmax kernels (row softmax and its
+ * adjoint), or `undefined` where the platform has no WebAssembly SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
+ *
+ * @category Networks
+ */
+export const wasmAttention = (reason: string): AttentionKernels | undefined =>
+  wasmPrimitives() === undefined ? undefined : blockedAttention("wasm-simd", reason, () => wasmPrimitives()!);
+
+/**
+ * Attention kernels in scalar TypeScript: the same blocked algorithm as {@link wasmAttention}, with the
+ * products and the softmax on plain loops (float64 accumulation and `Math.exp`). Runs everywhere; roughly 10–25×
+ * slower than `wasm-simd` (8 heads over 256 tokens).
  *
  * @category Networks
  */
 export const typescriptAttention = (reason: string): AttentionKernels =>
-  blockedAttention("typescript", reason, scalarGemm);
+  blockedAttention("typescript", reason, scalarPrimitives);
 
 /**
  * The attention kernels for a backend: `wasm-simd` on webasm (`typescript` if the platform lacks WebAssembly
@@ -636,7 +663,9 @@ export const attentionBackward = (
   const g = shape.right;
   const dyOk = checkAttentionOutputGradient(g, dy);
   if (E.isLeft(dyOk)) return dyOk;
-  const dz = Float32Array.from(dy.data, (v) => v / g.rescaleOutputFactor);
+  // a plain loop: Float32Array.from with a map function walks an iterator, ~30× slower at these sizes
+  const dz = new Float32Array(dy.data.length);
+  for (let i = 0; i < dz.length; i++) dz[i] = dy.data[i] / g.rescaleOutputFactor;
   const { dx, dWeights } = kernels.backward(g, x.data, weights, dz);
   return E.right({
     dx: { shape: [...x.shape], data: dx },

@@ -94,6 +94,44 @@ export interface Body {
   readonly lane: (l: number) => Body;
   /** `f32.add`. */
   readonly addF: () => Body;
+  /** `f32x4.sub`. */
+  readonly subV: () => Body;
+  /** `f32x4.pmax`: a < b ? b : a lane-wise (one instruction on x86, unlike the NaN-propagating `f32x4.max`). */
+  readonly pmaxV: () => Body;
+  /** `f32x4.ge`: lane mask, all ones where a ≥ b. */
+  readonly geV: () => Body;
+  /** `v128.and`. */
+  readonly andV: () => Body;
+  /** `i32x4.add`. */
+  readonly addIV: () => Body;
+  /** `i32x4.shl`: each i32 lane shifted left by an i32 count from the stack. */
+  readonly shlIV: () => Body;
+  /** `v128.const` with the f32 value `x` in all four lanes. */
+  readonly constV: (x: number) => Body;
+  /** `v128.const` with the i32 value `n` in all four lanes. */
+  readonly constIV: (n: number) => Body;
+  /** `f32x4.splat`: an f32 from the stack into all four lanes. */
+  readonly splatV: () => Body;
+  /** `f32.max`. */
+  readonly maxF: () => Body;
+  /** `i8x16.shuffle` of the top two vectors on the stack, by 16 byte-lane indices (0–15 first, 16–31 second). */
+  readonly shuffle: (lanes: readonly number[]) => Body;
+  /** `f64x2.promote_low_f32x4`: f32 lanes 0 and 1 to two f64 lanes. */
+  readonly promoteLowV: () => Body;
+  /** `f64x2.add`. */
+  readonly addV64: () => Body;
+  /** `f64x2.mul`. */
+  readonly mulV64: () => Body;
+  /** `f64x2.extract_lane l`. */
+  readonly lane64: (l: number) => Body;
+  /** `f64.const x`. */
+  readonly f64: (x: number) => Body;
+  /** `f64.add`. */
+  readonly addF64: () => Body;
+  /** `f64.div`. */
+  readonly divF64: () => Body;
+  /** `f32.demote_f64`: round an f64 to the nearest f32. */
+  readonly demote: () => Body;
   /**
    * `block (loop …body… (br_if 0 cond)) `: a do-while loop. `inner` emits the body; `cond` leaves an i32 that
    * is non-zero to repeat. Callers guarantee at least one trip.
@@ -137,6 +175,25 @@ export const body = (nParams: number): Body => {
     mulV: () => self.op(...simd(0xe6)),
     lane: (l) => self.op(...simd(0x1f), l),
     addF: () => self.op(0x92),
+    subV: () => self.op(...simd(0xe5)),
+    pmaxV: () => self.op(...simd(0xeb)),
+    geV: () => self.op(...simd(0x46)),
+    andV: () => self.op(...simd(0x4e)),
+    addIV: () => self.op(...simd(0xae)),
+    shlIV: () => self.op(...simd(0xab)),
+    constV: (x) => self.op(...simd(0x0c), ...new Uint8Array(new Float32Array(4).fill(x).buffer)),
+    constIV: (n) => self.op(...simd(0x0c), ...new Uint8Array(new Int32Array(4).fill(n).buffer)),
+    splatV: () => self.op(...simd(0x13)),
+    maxF: () => self.op(0x97),
+    shuffle: (lanes) => self.op(...simd(0x0d), ...lanes),
+    promoteLowV: () => self.op(...simd(0x5f)),
+    addV64: () => self.op(...simd(0xf0)),
+    mulV64: () => self.op(...simd(0xf2)),
+    lane64: (l) => self.op(...simd(0x21), l),
+    f64: (x) => self.op(0x44, ...new Uint8Array(new Float64Array([x]).buffer)),
+    addF64: () => self.op(0xa0),
+    divF64: () => self.op(0xa3),
+    demote: () => self.op(0xb6),
     doWhile: (inner, cond) => {
       self.op(0x02, 0x40, 0x03, 0x40);
       inner();
