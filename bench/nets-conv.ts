@@ -9,21 +9,9 @@
 import { GPU } from "gpu.js";
 import { orThrow } from "../src/core/errors.js";
 import { type Conv2dKernels, conv2dFlops, conv2dShape, gpujsConv2d, wasmConv2d } from "../src/nets/index.js";
+import { NATIVE_GFLOPS, pad, rnd, time } from "./harness.js";
 
-const NATIVE_GFLOPS = 200;
 const quick = process.argv.includes("--quick");
-
-/** Median wall time in ms of `f` over `reps` runs after one warm-up. */
-const time = (f: () => void, reps: number): number => {
-  f();
-  const ts: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    f();
-    ts.push(performance.now() - t0);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(reps / 2)];
-};
 
 const shapes = [
   { n: 1, c: 32, hw: 32, k: 3, s: 1 },
@@ -42,17 +30,15 @@ const impls: Conv2dKernels[] = [
   gpujsConv2d(gpus[1], "gpujs-cpu", "bench"),
 ];
 
-const pad = (v: string | number, w: number): string => String(v).padStart(w);
 console.log(
   `${"shape (N×C×H×W, k, s)".padEnd(26)}${pad("impl", 14)}${pad("fwd ms", 10)}${pad("GFLOP/s", 9)}${pad("%native", 9)}${pad("bwd ms", 10)}${pad("GFLOP/s", 9)}${pad("%native", 9)}`,
 );
 for (const { n, c, hw, k, s } of shapes) {
-  const rnd = (len: number): Float32Array => Float32Array.from({ length: len }, () => Math.random() - 0.5);
-  const x = { shape: [n, c, hw, hw], data: rnd(n * c * hw * hw) };
-  const w = { shape: [c, c, k, k], data: rnd(c * c * k * k) };
-  const b = { shape: [c], data: rnd(c) };
+  const x = rnd([n, c, hw, hw]);
+  const w = rnd([c, c, k, k]);
+  const b = rnd([c]);
   const g = orThrow(conv2dShape(x, w, b, { stride: s, padding: (k - 1) / 2 }));
-  const dy = rnd(g.n * g.cout * g.hout * g.wout);
+  const dy = rnd([g.n, g.cout, g.hout, g.wout]).data;
   const flops = conv2dFlops(g);
   for (const im of impls) {
     const slow = im.implementation !== "wasm-simd";

@@ -9,7 +9,6 @@
  */
 import { GPU } from "gpu.js";
 import { orThrow } from "../src/core/errors.js";
-import type { Tensor } from "../src/core/tensor.js";
 import { residualAdd } from "../src/nets/kernels/add.js";
 import { concatChannels, concatChannelsBackward } from "../src/nets/kernels/concat.js";
 import { groupNorm, groupNormBackward } from "../src/nets/kernels/group-norm.js";
@@ -19,25 +18,9 @@ import { wasmLinear } from "../src/nets/kernels/linear-wasm.js";
 import { silu, siluBackward } from "../src/nets/kernels/silu.js";
 import { upsampleNearest2x, upsampleNearest2xBackward } from "../src/nets/kernels/upsample.js";
 import { linearFlops, linearShape } from "../src/nets/linear-shape.js";
+import { pad, rnd, time } from "./harness.js";
 
 const quick = process.argv.includes("--quick");
-
-/** Median wall time in ms of `f` over `reps` runs after one warm-up. */
-const time = (f: () => void, reps: number): number => {
-  f();
-  const ts: number[] = [];
-  for (let r = 0; r < reps; r++) {
-    const t0 = performance.now();
-    f();
-    ts.push(performance.now() - t0);
-  }
-  return ts.sort((a, b) => a - b)[Math.floor(reps / 2)];
-};
-const rnd = (shape: number[]): Tensor => ({
-  shape,
-  data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => Math.random() - 0.5),
-});
-const pad = (v: string | number, w: number): string => String(v).padStart(w);
 
 // Linear: rows × in → out. Time embedding (diffusers TimestepEmbedding, 128 → 512, 512 → 512) at batch 8;
 // a per-pixel projection at 16×16 (attention q/k/v, 256 rows per image, 64 → 64 and 128 → 128).
