@@ -1,9 +1,9 @@
 /**
  * Every sampler family by name, with one budget knob: a trained model, its linear SDE and the discrete chain of
  * that SDE, standard-normal noise z and a step count give samples and their NFE. This is the table the command
- * line, the demo and the guides share; each entry is one call to a sampler of this folder with the settings its
- * paper recommends, and all of them start from the same z (x_T = s(T)·σ₀·z for the continuous samplers, z for
- * the discrete chain, whose prior is N(0, I)).
+ * line, the demo, the guides and the playground share; each entry is one sampler of this folder with the settings
+ * its paper recommends, and all of them start from the same z (x_T = σ_p·z for the continuous samplers, σ₀·z for
+ * EDM's scaled state, z for the discrete chain, whose prior is N(0, I)).
  *
  * @module
  */
@@ -17,16 +17,22 @@ import type { LinearSde } from "../sde/types.js";
 import { odeDopri5 } from "../solvers/dopri5.js";
 import { gridKarras, gridUniform } from "../solvers/grid.js";
 import { odeHeun } from "../solvers/heun.js";
-import type { Solution, SolveError } from "../solvers/solution.js";
+import {
+  collectSolution,
+  type Solution,
+  type SolveError,
+  type SolverStep,
+  type SolverSteps,
+} from "../solvers/solution.js";
 import type { BatchSpace } from "./batch-space.js";
-import { sampleDdim } from "./ddim.js";
-import { sampleDdpm } from "./ddpm.js";
-import { gridLogSnr, sampleDpmpp2m } from "./dpm-solver.js";
-import { sampleEdm } from "./edm.js";
+import { ddimSteps } from "./ddim.js";
+import { ddpmAncestralSteps } from "./ddpm.js";
+import { dpmpp2mSteps, gridLogSnr } from "./dpm-solver.js";
+import { edmSteps } from "./edm.js";
 import type { DiffusionModel } from "./model.js";
-import { samplePredictorCorrector } from "./predictor-corrector.js";
-import { sampleProbabilityFlow } from "./probability-flow.js";
-import { sampleReverseSde } from "./reverse-sde.js";
+import { predictorCorrectorSteps } from "./predictor-corrector.js";
+import { probabilityFlowSteps } from "./probability-flow.js";
+import { reverseSdeSteps } from "./reverse-sde.js";
 
 /**
  * The sampler families by command-line name.
@@ -157,67 +163,124 @@ export interface SamplerSetup<V> {
 }
 
 /**
- * Runs one family. A step count < 1 (for any family but pf-rk45) is a Left naming `steps`.
+ * What a family's step records count in: the SDE's time t, EDM's noise level σ (with the state x̂ = x/s(t(σ))),
+ * or a timestep of the discrete chain (−1 after the last step).
  *
  * @category Samplers
  */
-export const runSamplerFamily = <V>(
+export type SamplerClock = "time" | "noise-level" | "timestep";
+
+/**
+ * A family ready to step: its iterator, the record of the state before the first step, and what the records'
+ * `t` means.
+ *
+ * @category Samplers
+ */
+export interface SamplerFamilyRun<V> {
+  /** Yields the state after every step; returns the last record or the error that stopped it. */
+  readonly steps: SolverSteps<V>;
+  /** The starting state (step 0, NFE 0). */
+  readonly start: SolverStep<V>;
+  /** The clock of `t` in the records. */
+  readonly clock: SamplerClock;
+}
+
+const familyRun = <V>(steps: SolverSteps<V>, t: number, y: V, clock: SamplerClock): SamplerFamilyRun<V> => ({
+  steps,
+  start: { step: 0, t, y, nfe: 0 },
+  clock,
+});
+
+/**
+ * One family in iterator form, for progress and animation: the `…Steps` generator of its sampler with the
+ * settings of the table, and its starting record. A step count < 1 (for any family but pf-rk45) is a Left naming
+ * `steps`. Every sampler takes the standard-normal `noise` itself and starts where its docs say (σ_p·noise at T
+ * for the continuous ones, σ₀·noise for EDM, noise for the chain).
+ *
+ * @category Samplers
+ */
+export const samplerFamilySteps = <V>(
   family: SamplerFamily,
   setup: SamplerSetup<V>,
-): E.Either<SolveError | ScoreflowError, Solution<V>> => {
+): E.Either<ScoreflowError, SamplerFamilyRun<V>> => {
   const { space, model, sde, schedule, noise, key, steps } = setup;
   const discrete = setup.discreteModel ?? model;
   if (family !== "pf-rk45" && !(Number.isSafeInteger(steps) && steps >= 1))
     return E.left(scoreflowError(`sampler ${family}`, "steps", steps, "must be an integer ≥ 1"));
   const xT = space.combine([[sde.priorStd, noise]]);
-  const grid = () => gridUniform(sde.tMax, sde.tMin, steps);
-  const trailing = () =>
-    ddpmTimesteps({
-      numInferenceSteps: steps,
-      numTrainTimesteps: schedule.betas.length,
-      spacing: "trailing",
-    });
+  const onGrid = (run: (grid: Float64Array) => SolverSteps<V>) =>
+    E.map((g: Float64Array) => familyRun(run(g), g[0], xT, "time"))(gridUniform(sde.tMax, sde.tMin, steps));
+  const onChain = (run: (timesteps: Int32Array) => SolverSteps<V>) =>
+    E.map((ts: Int32Array) => familyRun(run(ts), ts[0], noise, "timestep"))(
+      ddpmTimesteps({
+        numInferenceSteps: steps,
+        numTrainTimesteps: schedule.betas.length,
+        spacing: "trailing",
+      }),
+    );
   switch (family) {
     case "ddpm":
-      return E.flatMap(trailing(), (timesteps) =>
-        sampleDdpm(space, schedule, discrete, noise, { timesteps, key: foldIn(key, 1) }),
+      return onChain((timesteps) =>
+        ddpmAncestralSteps(space, schedule, discrete, noise, { timesteps, key: foldIn(key, 1) }),
       );
     case "ddim":
-      return E.flatMap(trailing(), (timesteps) =>
-        sampleDdim(space, schedule, discrete, noise, { timesteps }),
-      );
+      return onChain((timesteps) => ddimSteps(space, schedule, discrete, noise, { timesteps }));
     case "reverse-sde":
-      return E.flatMap(grid(), (g) =>
-        sampleReverseSde(space, sde, model, xT, { grid: g, key: foldIn(key, 2) }),
-      );
+      return onGrid((grid) => reverseSdeSteps(space, sde, model, noise, { grid, key: foldIn(key, 2) }));
     case "pc":
-      return E.flatMap(grid(), (g) =>
-        samplePredictorCorrector(space, sde, model, xT, { grid: g, key: foldIn(key, 3) }),
+      return onGrid((grid) =>
+        predictorCorrectorSteps(space, sde, model, noise, { grid, key: foldIn(key, 3) }),
       );
     case "pf-heun":
-      return E.flatMap(grid(), (g) =>
-        sampleProbabilityFlow(space, sde, model, xT, { method: odeHeun, grid: g, denoiseFinal: true }),
+      return onGrid((grid) =>
+        probabilityFlowSteps(space, sde, model, noise, { method: odeHeun, grid, denoiseFinal: true }),
       );
     case "pf-rk45":
-      return sampleProbabilityFlow(space, sde, model, xT, {
-        method: odeDopri5,
-        rtol: 1e-4,
-        atol: 1e-4,
-        denoiseFinal: true,
-      });
+      return E.right(
+        familyRun(
+          probabilityFlowSteps(space, sde, model, noise, {
+            method: odeDopri5,
+            rtol: 1e-4,
+            atol: 1e-4,
+            denoiseFinal: true,
+          }),
+          sde.tMax,
+          xT,
+          "time",
+        ),
+      );
     case "edm":
-      return E.flatMap(
+      return E.map((sigmas: Float64Array) =>
+        familyRun(
+          edmSteps(space, sde, model, noise, { sigmas }),
+          sigmas[0],
+          space.combine([[sigmas[0], noise]]),
+          "noise-level",
+        ),
+      )(
         gridKarras({
           sigmaMin: noiseLevel(sde, sde.tMin),
           sigmaMax: noiseLevel(sde, sde.tMax),
           n: steps,
           appendZero: true,
         }),
-        (sigmas) => sampleEdm(space, sde, model, noise, { sigmas }),
       );
     case "dpmpp-2m":
-      return E.flatMap(gridLogSnr(sde, sde.tMax, sde.tMin, steps), (g) =>
-        sampleDpmpp2m(space, sde, model, xT, { grid: g }),
-      );
+      return E.map((g: Float64Array) =>
+        familyRun(dpmpp2mSteps(space, sde, model, noise, { grid: g }), g[0], xT, "time"),
+      )(gridLogSnr(sde, sde.tMax, sde.tMin, steps));
   }
 };
+
+/**
+ * Runs one family to the end: {@link samplerFamilySteps} drained, the samples and the NFE.
+ *
+ * @category Samplers
+ */
+export const runSamplerFamily = <V>(
+  family: SamplerFamily,
+  setup: SamplerSetup<V>,
+): E.Either<SolveError | ScoreflowError, Solution<V>> =>
+  E.flatMap(samplerFamilySteps(family, setup), (run: SamplerFamilyRun<V>) =>
+    collectSolution(run.steps, run.start.t, run.start.y),
+  );

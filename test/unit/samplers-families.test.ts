@@ -9,10 +9,13 @@ import { ddpmMixtureScore, mixtureCovariance, mixtureMean, mixtureOracle } from 
 import { ringMixture } from "../../src/oracle/presets.js";
 import { tensorBatchSpace } from "../../src/samplers/batch-space.js";
 import { runSamplerFamily, SAMPLER_FAMILIES, samplerFamilyInfo } from "../../src/samplers/families.js";
+import { veSde } from "../../src/sde/ve.js";
 import { vpSde } from "../../src/sde/vp.js";
 
-describe("every sampler family from one table", () => {
-  const sde = orThrow(vpSde());
+describe.each([
+  ["VP", orThrow(vpSde())],
+  ["VE (σ_p = 50: the start must be σ_p·z, not σ_p²·z)", orThrow(veSde())],
+])("every sampler family from one table, %s", (_, sde) => {
   const data = orThrow(ringMixture());
   const schedule = orThrow(vpDdpmSchedule({ betaMin: 0.1, betaMax: 20, numSteps: 1000 }));
   const space = tensorBatchSpace<Float64Array>();
@@ -30,7 +33,11 @@ describe("every sampler family from one table", () => {
 
   for (const family of SAMPLER_FAMILIES) {
     it(`${samplerFamilyInfo[family].title}: with the exact score, the mixture's mean (4 SE) and spread (10%)`, () => {
-      const steps = Math.min(100, samplerFamilyInfo[family].defaultSteps);
+      // VE spans σ from 0.01 to 50: the fixed-step families need more steps than on VP for the same error.
+      const steps = Math.min(
+        sde.priorStd > 1 ? 200 : 100,
+        samplerFamilyInfo[family].defaultSteps * (sde.priorStd > 1 ? 2 : 1),
+      );
       const r = orThrow(
         runSamplerFamily(family, {
           space,
