@@ -15,7 +15,7 @@ import { groupNorm, groupNormBackward } from "../src/nets/kernels/group-norm.js"
 import type { LinearKernels } from "../src/nets/kernels/linear.js";
 import { gpujsLinear } from "../src/nets/kernels/linear-gpujs.js";
 import { wasmLinear } from "../src/nets/kernels/linear-wasm.js";
-import { silu, siluBackward } from "../src/nets/kernels/silu.js";
+import { silu, siluBackward, siluKernels } from "../src/nets/kernels/silu.js";
 import { upsampleNearest2x, upsampleNearest2xBackward } from "../src/nets/kernels/upsample.js";
 import { linearFlops, linearShape } from "../src/nets/linear-shape.js";
 import { pad, rnd, time } from "./harness.js";
@@ -76,8 +76,8 @@ const options = { groups: 32, eps: 1e-6 };
 const passes: ReadonlyArray<readonly [string, number, () => unknown]> = [
   ["group norm forward", 2 * elems * 4, () => groupNorm(x, gamma, beta, options)],
   ["group norm backward", 3 * elems * 4, () => groupNormBackward(x, gamma, dy, options)],
-  ["silu forward", 2 * elems * 4, () => silu(x)],
-  ["silu backward", 3 * elems * 4, () => siluBackward(x, dy)],
+  [`silu forward (${siluKernels().implementation})`, 2 * elems * 4, () => silu(x)],
+  [`silu backward (${siluKernels().implementation})`, 3 * elems * 4, () => siluBackward(x, dy)],
   ["residual add", 3 * elems * 4, () => residualAdd(x, other)],
   ["upsample 2× forward (16²→32²)", (elems / 4 + elems) * 4, () => upsampleNearest2x(small)],
   ["upsample 2× backward", (elems + elems / 4) * 4, () => upsampleNearest2xBackward(dy)],

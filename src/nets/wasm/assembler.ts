@@ -100,6 +100,12 @@ export interface Body {
   readonly pmaxV: () => Body;
   /** `f32x4.ge`: lane mask, all ones where a ≥ b. */
   readonly geV: () => Body;
+  /** `f32x4.abs`: |a| lane-wise (clears the sign bit). */
+  readonly absV: () => Body;
+  /** `f32x4.div`: a / b lane-wise, correctly rounded. */
+  readonly divV: () => Body;
+  /** `v128.bitselect`: (a & c) | (b & ~c) for the top three vectors a, b, c (c the mask, on top). */
+  readonly bitselectV: () => Body;
   /** `v128.and`. */
   readonly andV: () => Body;
   /** `i32x4.add`. */
@@ -178,6 +184,9 @@ export const body = (nParams: number): Body => {
     subV: () => self.op(...simd(0xe5)),
     pmaxV: () => self.op(...simd(0xeb)),
     geV: () => self.op(...simd(0x46)),
+    absV: () => self.op(...simd(0xe0)),
+    divV: () => self.op(...simd(0xe7)),
+    bitselectV: () => self.op(...simd(0x52)),
     andV: () => self.op(...simd(0x4e)),
     addIV: () => self.op(...simd(0xae)),
     shlIV: () => self.op(...simd(0xab)),

@@ -4,12 +4,9 @@
  * They replace scalar loops whose `Math.exp` (one call per score, N·heads·T² of them) dominated the attention
  * op: 64% of its time for 8 heads over 256 tokens.
  *
- * The exponential on four lanes is Cephes' `expf`: n = round(x·log₂e) (by adding and subtracting 1.5·2²³, which
- * also leaves n in the low mantissa bits), r = x − n·C₁ − n·C₂ with C₁ + C₂ = ln 2 (C₁ = 0.693359375 has 9
- * significant bits, so n·C₁ is exact), |r| ≤ ln 2 / 2, eʳ ≈ 1 + r + r²·P(r) with P of degree 5, times 2ⁿ
- * assembled from the exponent bits (n + 127) ≪ 23: relative error about 1e-7, i.e. float32 rounding. Arguments
- * below ln 2⁻¹²⁶ ≈ −87.34, where eˣ is smaller than the least normal float32, give exactly 0; so does −∞, which
- * the caller writes into padding columns. Row sums and row dot products accumulate in float64 (f64x2). Loops
+ * The exponential on four lanes is Cephes' `expf`, emitted by `expf.ts`: relative error about 1e-7, i.e.
+ * float32 rounding. Arguments below ln 2⁻¹²⁶ ≈ −87.34, where eˣ is smaller than the least normal float32, give
+ * exactly 0; so does −∞, which the caller writes into padding columns. Row sums and row dot products accumulate in float64 (f64x2). Loops
  * step by two vectors with two accumulators, so that no loop-carried addition or maximum waits on the previous
  * one.
  *
@@ -20,50 +17,10 @@
  * @module
  */
 import { type Body, body, I32_LT_U, wasmModule } from "./assembler.js";
+import { expV } from "./expf.js";
 
-/** ln 2⁻¹²⁶: below it eˣ is under the least normal float32 and the kernels return 0. */
-const EXP_MIN = -87.33654475;
-/** 1.5·2²³: adding it rounds an f32 of magnitude < 2²² to an integer n and leaves 0x4B400000 + n as its bits. */
-const ROUNDER = 12582912;
-/** ln 2 = C₁ + C₂ (Cephes `expf.c`). */
-const C1 = 0.693359375;
-const C2 = -2.1219444e-4;
-/** P(r), highest degree first (Cephes `expf.c`): eʳ ≈ 1 + r + r²·P(r). */
-const P = [
-  1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1,
-];
 /** Byte lanes 8–15 twice: the upper two f32 lanes moved down, for `f64x2.promote_low_f32x4`. */
 const HIGH = [8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15];
-
-/** Scratch f32x4 locals of {@link expV}. */
-interface ExpScratch {
-  /** x clamped to EXP_MIN, then the reduced argument r. */
-  readonly r: number;
-  /** x·log₂e + 1.5·2²³ (its bits hold n). */
-  readonly t: number;
-  /** n as a float. */
-  readonly n: number;
-  /** All ones where x ≥ EXP_MIN. */
-  readonly mask: number;
-}
-
-/** Leaves exp(x) of the f32x4 local `x` on the stack, lane-wise (see the module documentation); 0 where x < EXP_MIN. */
-const expV = (f: Body, x: number, s: ExpScratch): void => {
-  f.get(x).constV(EXP_MIN).geV().set(s.mask);
-  f.get(x).constV(EXP_MIN).pmaxV().set(s.r);
-  f.get(s.r).constV(Math.LOG2E).mulV().constV(ROUNDER).addV().set(s.t);
-  f.get(s.t).constV(ROUNDER).subV().set(s.n);
-  f.get(s.r).get(s.n).constV(C1).mulV().subV().get(s.n).constV(C2).mulV().subV().set(s.r);
-  f.constV(P[0]);
-  for (const c of P.slice(1)) f.get(s.r).mulV().constV(c).addV();
-  f.get(s.r).get(s.r).mulV().mulV().get(s.r).addV().constV(1).addV();
-  f.get(s.t)
-    .constIV(127 - 0x4b400000)
-    .addIV()
-    .i32(23)
-    .shlIV();
-  f.mulV().get(s.mask).andV();
-};
 
 /** Leaves [v₀ + v₂, v₁ + v₃] in float64 (f64x2) on the stack for the f32x4 local `v`. */
 const pairSums64 = (f: Body, v: number): void => {
