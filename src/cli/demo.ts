@@ -141,7 +141,7 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   const space = tensorBatchSpace<Float32Array>();
   const eps = space.normalLike(foldIn(key, 4), held);
   const forward = [0, 0.1, 0.2, 0.35, 0.5, 1].map((t) => ({
-    title: `t = ${t}: s = ${vp.scale(t).toFixed(2)}, sigma = ${vp.std(t).toFixed(2)}`,
+    title: `t = ${t}, s(t) = ${vp.scale(t).toFixed(2)}`,
     raster: scatter(
       space.combine([
         [vp.scale(t), held],
