@@ -48,7 +48,9 @@ export interface SampleFlags {
 
 /** A picture of samples: a grid of images, or a scatter plot of 2-D points on their own range. */
 const picture = (y: Tensor, title: string) => {
-  if (y.shape.length === 4) return imageGrid(y, Math.ceil(Math.sqrt(y.shape[0])), 2, 2);
+  // Each image upscaled to about 64 px, so small digits stay visible.
+  if (y.shape.length === 4)
+    return imageGrid(y, Math.ceil(Math.sqrt(y.shape[0])), 2, Math.max(1, Math.round(64 / y.shape[2])));
   const sorted = Float64Array.from(y.data, Math.abs).sort();
   const r = 1.1 * sorted[Math.floor(0.999 * (sorted.length - 1))];
   return scatterPlot(y, { size: 384, range: [-r, r], title });
