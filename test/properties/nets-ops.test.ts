@@ -23,6 +23,7 @@ import {
   upsampleNearest2xBackwardReference,
   upsampleNearest2xReference,
 } from "../../src/nets/reference/upsample.js";
+import { closeInFloat32 } from "../support/float32-tolerance.js";
 
 const normal32 = (seed: number, shape: readonly number[], scale = 1, shift = 0): Tensor => {
   const data = fillNormal(orThrow(rngKey(seed)), new Float32Array(shape.reduce((a, b) => a * b, 1)));
@@ -40,18 +41,7 @@ const dot = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
  * rounding of the result plus ≤ k·2⁻²⁴·Σ|terms| from float32 accumulation (k terms); we bound every component
  * by tol·(|ref| + scale) with `scale` the sum of the magnitudes of the terms, plus the float32 denormal spacing.
  */
-const close = (
-  a: ArrayLike<number>,
-  ref: ArrayLike<number>,
-  scale: ArrayLike<number>,
-  tol: number,
-): boolean => {
-  if (a.length !== ref.length) return false;
-  for (let i = 0; i < ref.length; i++) {
-    if (!(Math.abs(a[i] - ref[i]) <= tol * (Math.abs(ref[i]) + scale[i]) + 2 ** -149)) return false;
-  }
-  return true;
-};
+const close = closeInFloat32;
 const zerosLike = (a: ArrayLike<number>): Float64Array => new Float64Array(a.length);
 
 /** One random linear case: leading axes, features and the seed of its data. */

@@ -11,6 +11,7 @@ import {
   wasmSilu,
 } from "../../src/nets/kernels/silu.js";
 import { siluBackwardReference, siluReference } from "../../src/nets/reference/silu.js";
+import { closeInFloat32 } from "../support/float32-tolerance.js";
 
 const t32 = (values: ArrayLike<number>) => ({ shape: [values.length], data: Float32Array.from(values) });
 const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
@@ -21,18 +22,7 @@ const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
  * kernels' measured worst case is ~5.3·2⁻²⁴ forward (the left tail x·eˣ, where the Cephes exponential's error
  * enters) and ~2.4·2⁻²⁴ backward; {@link TOL} allows 8·2⁻²⁴.
  */
-const close = (
-  a: ArrayLike<number>,
-  ref: ArrayLike<number>,
-  scale: ArrayLike<number>,
-  tol: number,
-): boolean => {
-  if (a.length !== ref.length) return false;
-  for (let i = 0; i < ref.length; i++) {
-    if (!(Math.abs(a[i] - ref[i]) <= tol * (Math.abs(ref[i]) + scale[i]) + 2 ** -149)) return false;
-  }
-  return true;
-};
+const close = closeInFloat32;
 const TOL = 8 * 2 ** -24;
 
 /** Both directions of `k` against the reference, ∂x relative to the scale |∂y|·|σ(|x|)·(1 + |x|(1 − σ(|x|)))|. */
