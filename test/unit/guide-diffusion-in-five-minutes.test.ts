@@ -5,61 +5,42 @@
  * page's ```text blocks line for line; the pictures the page shows exist; and the printed numbers hold the math
  * of Ho et al. (2020) that the page claims, recomputed here from the formulas.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { decode } from "fast-png";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import {
+  fencedBlocks,
+  fencedLines,
+  numbersIn,
+  printedBeforeAll,
+  printedLine,
+  readRepoFile,
+  root,
+  temporaryDirectory,
+} from "../support/guide-page.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const page = readFileSync(join(root, "docs/guides/diffusion-in-five-minutes.md"), "utf8");
-
-/** The bodies of the page's fenced blocks of one language, in order (each ends with its last newline). */
-const fenced = (language: string): string[] =>
-  Array.from(page.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g")), (match) => match[1]);
-
-/** Every number in a line, in order ("5.453e-1" is one number). */
-const numbers = (line: string): number[] =>
-  Array.from(line.matchAll(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g), (match) => Number(match[0]));
+const page = readRepoFile("docs/guides/diffusion-in-five-minutes.md");
 
 /** Ho et al.'s linear schedule, recomputed: β_i = 10⁻⁴ + i·(0.02 − 10⁻⁴)/999 and ᾱ_i = ∏_{j ≤ i} (1 − β_j). */
 const betas = Array.from({ length: 1000 }, (_, i) => 1e-4 + (i * (0.02 - 1e-4)) / 999);
 const alphaBars = betas.map((_, i) => betas.slice(0, i + 1).reduce((p, b) => p * (1 - b), 1));
 
-const images = mkdtempSync(join(tmpdir(), "guide-five-minutes-"));
-const lines: string[] = [];
-
-beforeAll(async () => {
-  const [argv, log] = [process.argv, console.log];
-  process.argv = [...argv, "--write-images", images];
-  console.log = (...args: unknown[]) => lines.push(...args.join(" ").split("\n"));
-  try {
-    await import("../../examples/diffusion-in-five-minutes.js");
-  } finally {
-    process.argv = argv;
-    console.log = log;
-  }
-}, 60_000);
-
-afterAll(() => rmSync(images, { recursive: true, force: true }));
+const images = temporaryDirectory("guide-five-minutes-");
+const lines = printedBeforeAll("examples/diffusion-in-five-minutes.ts", ["--write-images", images]);
 
 /** The printed line `offset` lines after the first one that starts (after spaces) with `prefix`. */
-const printedAt = (prefix: string, offset = 0): string => {
-  const k = lines.findIndex((line) => line.trimStart().startsWith(prefix));
-  expect(k, `a printed line starting with "${prefix}"`).toBeGreaterThanOrEqual(0);
-  return lines[k + offset];
-};
+const printedAt = (prefix: string, offset = 0): string => printedLine(lines, prefix, offset);
 
 describe("guide: diffusion in five minutes", () => {
   it("shows examples/diffusion-in-five-minutes.ts verbatim, section by section", () => {
-    const blocks = fenced("ts");
+    const blocks = fencedBlocks(page, "ts");
     expect(blocks.length).toBeGreaterThan(4);
-    expect(blocks.join("\n")).toBe(readFileSync(join(root, "examples/diffusion-in-five-minutes.ts"), "utf8"));
+    expect(blocks.join("\n")).toBe(readRepoFile("examples/diffusion-in-five-minutes.ts"));
   });
 
   it("prints what the page says it prints", () => {
-    expect(fenced("text").flatMap((block) => block.trimEnd().split("\n"))).toEqual(lines);
+    expect(fencedLines(page, "text")).toEqual(lines);
   });
 
   it("writes the pictures the page shows, and the page's copies are in docs/img", () => {
@@ -78,7 +59,7 @@ describe("guide: diffusion in five minutes", () => {
 
   it("prints the linear schedule: β_t, ᾱ_t, √ᾱ_t, √(1 − ᾱ_t) and the one-step √α_t", () => {
     for (const t of [1, 100, 250, 500, 750, 1000]) {
-      const [step, beta, alphaBar, signal, noise, oneStep] = numbers(printedAt(`${t} `));
+      const [step, beta, alphaBar, signal, noise, oneStep] = numbersIn(printedAt(`${t} `));
       const i = t - 1;
       expect(step).toBe(t);
       expect(beta).toBeCloseTo(betas[i], 5);
@@ -93,7 +74,7 @@ describe("guide: diffusion in five minutes", () => {
     for (const t of [100, 500, 1000]) {
       // Each row ends with mean (x, y) and var (x, y); 2000 points.
       const [exact, chain, draw, notes] = [1, 2, 3, 4].map((k) =>
-        numbers(printedAt(`t = ${t}:`, k)).slice(-4),
+        numbersIn(printedAt(`t = ${t}:`, k)).slice(-4),
       );
       for (const sample of [chain, draw])
         for (let k = 0; k < 2; k++) {
@@ -103,11 +84,11 @@ describe("guide: diffusion in five minutes", () => {
           expect(Math.abs(sample[2 + k] - variance)).toBeLessThan(4 * variance * Math.sqrt(2 / 2000));
         }
       // eq. 4's variance along x is ᾱ·v₀ + 1 − ᾱ, the notes' α·v₀ + 1 − α, with v₀ the data's (read at t = 100).
-      const at100 = numbers(printedAt("t = 100:", 1)).slice(-4);
+      const at100 = numbersIn(printedAt("t = 100:", 1)).slice(-4);
       const v0 = (at100[2] - (1 - alphaBars[99])) / alphaBars[99];
       expect(notes[2]).toBeCloseTo((1 - betas[t - 1]) * v0 + betas[t - 1], 2);
     }
-    const [exact, , , notes] = [1, 2, 3, 4].map((k) => numbers(printedAt("t = 1000:", k)).slice(-4));
+    const [exact, , , notes] = [1, 2, 3, 4].map((k) => numbersIn(printedAt("t = 1000:", k)).slice(-4));
     expect(exact[2]).toBeCloseTo(1, 3);
     expect(notes[2] - exact[2]).toBeGreaterThan(1.5);
   });
@@ -116,7 +97,7 @@ describe("guide: diffusion in five minutes", () => {
     const rows = lines.filter((line) => /^\s*\d+\s+\d\.\d{3}e-\d/.test(line));
     expect(rows).toHaveLength(5);
     for (const row of rows) {
-      const [t, c0, ct, variance, beta, weight] = numbers(row);
+      const [t, c0, ct, variance, beta, weight] = numbersIn(row);
       const [a, aPrev, b] = [alphaBars[t - 1], alphaBars[t - 2], betas[t - 1]];
       const tilde = ((1 - aPrev) / (1 - a)) * b;
       const close = (printed: number, exact: number) =>
@@ -129,18 +110,18 @@ describe("guide: diffusion in five minutes", () => {
     }
     const identities = lines.filter((line) => line.includes("largest error over t = 2 … 1000"));
     expect(identities).toHaveLength(4);
-    for (const line of identities) expect(numbers(line).at(-1)!).toBeLessThan(1e-14);
+    for (const line of identities) expect(numbersIn(line).at(-1)!).toBeLessThan(1e-14);
   });
 
   it("trains: L_simple falls below its start and well below 1, the loss of ε̂ = 0", () => {
-    const losses = lines.filter((line) => /^\s*\d+–\d+\s/.test(line)).map((line) => numbers(line).at(-1)!);
+    const losses = lines.filter((line) => /^\s*\d+–\d+\s/.test(line)).map((line) => numbersIn(line).at(-1)!);
     expect(losses).toHaveLength(5);
     expect(losses.at(-1)!).toBeLessThan(losses[0]);
     expect(losses.at(-1)!).toBeLessThan(0.35);
   });
 
   it("samples: near the floor, far closer than a moment-matched Gaussian or the noise", () => {
-    const distance = (prefix: string) => numbers(printedAt(prefix)).at(-1)!;
+    const distance = (prefix: string) => numbersIn(printedAt(prefix)).at(-1)!;
     const floor = distance("fresh draws");
     const ddpm = distance("DDPM samples");
     expect(ddpm).toBeLessThan(1.5 * floor);

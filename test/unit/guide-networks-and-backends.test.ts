@@ -6,72 +6,53 @@
  * eq. 7 of Karras et al. 2022, the safetensors layout, the two CPU backends agreeing); and the figures it
  * quotes from docs/performance.md are there.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
+import {
+  fencedBlocks,
+  fencedLines,
+  numbersIn,
+  printedBeforeAll,
+  printedLine,
+  readRepoFile,
+} from "../support/guide-page.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-const page = readFileSync(join(root, "docs/guides/networks-and-backends.md"), "utf8");
-
-/** The bodies of the page's fenced blocks of one language, in order (each ends with its last newline). */
-const fenced = (language: string): string[] =>
-  Array.from(page.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, "g")), (match) => match[1]);
-
-/** Every number in a line, in order ("1.4e-10" is one number). */
-const numbers = (line: string): number[] =>
-  Array.from(line.matchAll(/-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g), (match) => Number(match[0]));
-
-const lines: string[] = [];
-
-beforeAll(async () => {
-  const log = console.log;
-  console.log = (...args: unknown[]) => lines.push(...args.join(" ").split("\n"));
-  try {
-    await import("../../examples/networks-and-backends.js");
-  } finally {
-    console.log = log;
-  }
-}, 60_000);
+const page = readRepoFile("docs/guides/networks-and-backends.md");
+const lines = printedBeforeAll("examples/networks-and-backends.ts");
 
 /** The first printed line that starts (after spaces) with `prefix`. */
-const printed = (prefix: string): string => {
-  const line = lines.find((l) => l.trimStart().startsWith(prefix));
-  expect(line, `a printed line starting with "${prefix}"`).toBeDefined();
-  return line!;
-};
+const printed = (prefix: string): string => printedLine(lines, prefix);
 
 describe("guide: networks and backends", () => {
   it("shows examples/networks-and-backends.ts verbatim, section by section", () => {
-    const blocks = fenced("ts");
+    const blocks = fencedBlocks(page, "ts");
     expect(blocks.length).toBeGreaterThan(4);
-    expect(blocks.join("\n")).toBe(readFileSync(join(root, "examples/networks-and-backends.ts"), "utf8"));
+    expect(blocks.join("\n")).toBe(readRepoFile("examples/networks-and-backends.ts"));
   });
 
   it("prints what the page says it prints", () => {
-    expect(fenced("text").flatMap((block) => block.trimEnd().split("\n"))).toEqual(lines);
+    expect(fencedLines(page, "text")).toEqual(lines);
   });
 
   it("counts the parameters: by hand for three modules, and a total that is the sum", () => {
-    const count = (module: string) => numbers(printed(`${module} `)).at(-1)!;
+    const count = (module: string) => numbersIn(printed(`${module} `)).at(-1)!;
     expect(count("conv_in")).toBe(16 * 1 * 9 + 16);
     expect(count("time_embedding")).toBe(64 * 16 + 64 + 64 * 64 + 64);
     expect(count("conv_out")).toBe(1 * 16 * 9 + 1);
     const modules = ["conv_in", "time_embedding", "mid_block", "conv_norm_out", "conv_out"];
     modules.push("down_blocks.0", "down_blocks.1", "up_blocks.0", "up_blocks.1");
-    const [total, tensors] = numbers(printed("total"));
+    const [total, tensors] = numbersIn(printed("total"));
     expect(modules.reduce((sum, m) => sum + count(m), 0)).toBe(total);
     expect(tensors).toBe(144);
     const attention = lines.filter((l) => l.trimStart().startsWith("down_blocks.1.attentions.0"));
-    const sizes = attention.map((l) => numbers(l.slice(l.indexOf("["))).reduce((p, d) => p * d, 1));
+    const sizes = attention.map((l) => numbersIn(l.slice(l.indexOf("["))).reduce((p, d) => p * d, 1));
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(2 * 32 + 4 * (32 * 32 + 32));
   });
 
   it("checks the gradient: the central difference along −∇L/‖∇L‖ is ‖∇L‖, and ∂L/∂b_k ≈ 0", () => {
-    const norm = numbers(printed("L = ")).at(-1)!;
-    const slope = numbers(printed("central difference")).at(-1)!;
+    const norm = numbersIn(printed("L = ")).at(-1)!;
+    const slope = numbersIn(printed("central difference")).at(-1)!;
     expect(Math.abs(slope / norm - 1)).toBeLessThan(1e-3);
-    expect(numbers(printed("largest |∂L/∂b|")).at(-1)!).toBeLessThan(1e-6 * norm);
+    expect(numbersIn(printed("largest |∂L/∂b|")).at(-1)!).toBeLessThan(1e-6 * norm);
   });
 
   it("prints EDM's coefficients (Karras et al. 2022, Table 1) and the wrapper equal to eq. 7", () => {
@@ -79,7 +60,7 @@ describe("guide: networks and backends", () => {
     const rows = lines.filter((l) => /^\s*(0\.002|0\.5|80)\s/.test(l));
     expect(rows).toHaveLength(3);
     for (const row of rows) {
-      const [sigma, cSkip, cOut, cIn, cNoise, inputStd, gap] = numbers(row);
+      const [sigma, cSkip, cOut, cIn, cNoise, inputStd, gap] = numbersIn(row);
       const r = Math.hypot(sigma, sigmaData);
       expect(cSkip).toBeCloseTo(sigmaData ** 2 / r ** 2, 4);
       expect(cOut).toBeCloseTo((sigma * sigmaData) / r, 4);
@@ -94,7 +75,7 @@ describe("guide: networks and backends", () => {
     const file = lines.map((l) => /^(\d+) bytes: (\d+) float32 tensors, (\d+) of them/.exec(l)).find(Boolean);
     expect(file).toBeDefined();
     const [bytes, tensors, old] = file!.slice(1).map(Number);
-    const total = numbers(printed("total"))[0];
+    const total = numbersIn(printed("total"))[0];
     const header = bytes - 8 - 4 * total;
     expect(header).toBeGreaterThan(0);
     expect(header % 8).toBe(0);
@@ -109,14 +90,14 @@ describe("guide: networks and backends", () => {
     expect(printed("auto ")).toContain("→ webasm, skipped webgpu");
     expect(printed("webgpu ")).toContain("is unavailable");
     expect(lines.some((l) => l.includes("webgpu kernels are asynchronous"))).toBe(true);
-    const [output, outputScale] = numbers(printed("webasm vs cpu: output"));
-    const [gradients, gradientScale] = numbers(printed("webasm vs cpu: gradients"));
+    const [output, outputScale] = numbersIn(printed("webasm vs cpu: output"));
+    const [gradients, gradientScale] = numbersIn(printed("webasm vs cpu: gradients"));
     expect(output).toBeLessThan(1e-5 * outputScale);
     expect(gradients).toBeLessThan(1e-5 * gradientScale);
   });
 
   it("quotes docs/performance.md's conv figures as they are there", () => {
-    const performance = readFileSync(join(root, "docs/performance.md"), "utf8").split("\n");
+    const performance = readRepoFile("docs/performance.md").split("\n");
     const quoted = page.slice(
       page.indexOf("| 1×64×32×32, 3×3 conv"),
       page.indexOf("So `webasm` is the backend"),
@@ -128,8 +109,8 @@ describe("guide: networks and backends", () => {
     )) {
       const source = performance.find((l) => l.startsWith("1×64×32×32, 3×3, s1") && l.includes(` ${impl} `));
       expect(source, impl).toBeDefined();
-      const [fwd, fwdRate, bwd, bwdRate] = numbers(row.slice(row.lastIndexOf("`") + 1));
-      const figures = numbers(source!.slice(source!.indexOf(impl) + impl.length));
+      const [fwd, fwdRate, bwd, bwdRate] = numbersIn(row.slice(row.lastIndexOf("`") + 1));
+      const figures = numbersIn(source!.slice(source!.indexOf(impl) + impl.length));
       expect([figures[0], figures[1], figures.at(-3), figures.at(-2)]).toEqual([fwd, fwdRate, bwd, bwdRate]);
     }
   });
