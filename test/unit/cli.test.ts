@@ -112,6 +112,17 @@ describe("scoreflow command line: the quick demo and what it leaves", () => {
     expectUserError(run("sample", "--model", join(out, "model"), "--out", png), /already exists/);
   }, 60_000);
 
+  it("samples the shipped MNIST model (an exported model file) into a grid of digits", () => {
+    const png = join(dir, "digits.png");
+    const r = run("sample", "--model", "mnist", "--steps", "2", "--n", "4", "--out", png);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/4 samples, EDM Heun.*NFE 3/);
+    expect(readFileSync(png).subarray(1, 4).toString()).toBe("PNG");
+    const info = run("info", "--model", "mnist");
+    expect(info.out).toMatch(/UNet2DModel, 651,041 parameters/);
+    expect(info.out).toMatch(/by: npx scoreflow train --data mnist16/);
+  }, 60_000);
+
   it("info describes the model; likelihood reports nats/dim next to the data's entropy", () => {
     const info = run("info", "--model", join(out, "model"));
     expect(info.code, info.err).toBe(0);
