@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { foldIn, type RngKey, rngKey } from "../core/rng.js";
@@ -24,7 +24,7 @@ import { saveCheckpoint } from "../node/checkpoint.js";
 import { writePng } from "../node/datasets.js";
 import { gallery } from "../plot/grid.js";
 import type { Raster } from "../plot/raster.js";
-import { scatterPlot } from "../plot/scatter.js";
+import { scatterPlot, symmetricRange } from "../plot/scatter.js";
 import { tensorBatchSpace } from "../samplers/batch-space.js";
 import {
   runSamplerFamily,
@@ -35,9 +35,9 @@ import {
 import { trainConfig } from "../train/config.js";
 import { buildScoreModel, discreteChain, type ModelDescription, sdeByName } from "../train/description.js";
 import { trainSteps } from "../train/loop.js";
-import { edmLoss } from "../train/losses.js";
 import { initTrainState } from "../train/state.js";
 import { cliFailure, orFail } from "./failure.js";
+import { dataRms, defaultNetwork, edmSetup, exists } from "./models.js";
 import { progress } from "./progress.js";
 
 /** Options of the demo. */
@@ -79,19 +79,6 @@ const DEMO_STEPS: Readonly<Record<SamplerFamily, number>> = {
 
 const to64 = (t: Tensor): Tensor64 => ({ shape: t.shape, data: Float64Array.from(t.data) });
 
-/** The smallest symmetric range covering 99.9% of both coordinates, padded by 10%. */
-const plotRange = (points: Tensor): readonly [number, number] => {
-  const sorted = Float64Array.from(points.data, Math.abs).sort();
-  const r = 1.1 * sorted[Math.floor(0.999 * (sorted.length - 1))];
-  return [-r, r];
-};
-
-const exists = async (path: string): Promise<boolean> =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
-
 const seconds = (t0: number): number => (performance.now() - t0) / 1000;
 
 /** Sliced W₂ with 256 directions from one key, so every comparison uses the same slices. */
@@ -130,8 +117,8 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   const reference = orFail(toyDataset(options.toy, foldIn(key, 2), budget.reference));
   const held = { shape: [budget.samples, 2], data: reference.data.subarray(0, 2 * budget.samples) };
   const draws = FLOOR_KEYS.map((k) => orFail(toyDataset(options.toy, foldIn(key, k), budget.samples)));
-  const sigmaData = Math.sqrt(train.data.reduce((a, v) => a + v * v, 0) / train.data.length);
-  const range = plotRange(held);
+  const sigmaData = dataRms(train);
+  const range = symmetricRange(held);
   const scatter = (points: Tensor, title?: string): Raster =>
     scatterPlot(points, { size: 256, range, title });
   await save(join(out, "data.png"), scatter(held, `${options.toy}: held-out data`));
@@ -151,16 +138,15 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   }));
   await save(join(out, "forward.png"), gallery(forward, 3));
 
-  // Train the MLP as an EDM-preconditioned denoiser: σ_data is the data RMS, P_mean is EDM's shifted by
-  // ln(σ_data/0.5) (EDM's −1.2 is for σ_data = 0.5), so σ is drawn around the same fraction of the data scale.
+  // Train the MLP as an EDM-preconditioned denoiser with σ_data the data RMS (see `edmSetup`).
+  const { loss, output } = edmSetup(sigmaData);
   const description: ModelDescription = {
-    network: { kind: "mlp", config: { dataDim: 2, width: 128, blocks: 3, frequencies: 16, fourierScale: 1 } },
-    output: { kind: "denoiser", preconditioning: { kind: "edm", sigmaData } },
+    network: defaultNetwork([2], "mlp"),
+    output,
     sde: "vp",
     data: { kind: "toy", name: options.toy },
   };
   const model = orFail(buildScoreModel(description));
-  const loss = orFail(edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2));
   const lr = 3e-3;
   const config = orFail(
     trainConfig({

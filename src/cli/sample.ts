@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mkdir, stat } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { foldIn, rngKey } from "../core/rng.js";
@@ -14,7 +14,7 @@ import { samplerModel } from "../nets/score-model.js";
 import { netKernels } from "../nets/tape.js";
 import { writePng } from "../node/datasets.js";
 import { imageGrid } from "../plot/grid.js";
-import { scatterPlot } from "../plot/scatter.js";
+import { scatterPlot, symmetricRange } from "../plot/scatter.js";
 import { tensorBatchSpace } from "../samplers/batch-space.js";
 import {
   runSamplerFamily,
@@ -24,7 +24,7 @@ import {
 } from "../samplers/families.js";
 import { discreteChain, sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
-import { loadModel } from "./models.js";
+import { exists, loadModel } from "./models.js";
 
 /** The flags of `scoreflow sample`. */
 export interface SampleFlags {
@@ -51,9 +51,7 @@ const picture = (y: Tensor, title: string) => {
   // Each image upscaled to about 64 px, so small digits stay visible.
   if (y.shape.length === 4)
     return imageGrid(y, Math.ceil(Math.sqrt(y.shape[0])), 2, Math.max(1, Math.round(64 / y.shape[2])));
-  const sorted = Float64Array.from(y.data, Math.abs).sort();
-  const r = 1.1 * sorted[Math.floor(0.999 * (sorted.length - 1))];
-  return scatterPlot(y, { size: 384, range: [-r, r], title });
+  return scatterPlot(y, { size: 384, range: symmetricRange(y), title });
 };
 
 /** Runs `scoreflow sample`. */
@@ -61,11 +59,8 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
   if (!(SAMPLER_FAMILIES as readonly string[]).includes(flags.sampler))
     throw cliFailure(`--sampler must be one of ${SAMPLER_FAMILIES.join(", ")}, got "${flags.sampler}"`);
   const family = flags.sampler as SamplerFamily;
-  const exists = await stat(flags.out).then(
-    () => true,
-    () => false,
-  );
-  if (exists && !flags.force) throw cliFailure(`${flags.out} already exists; add --force to replace it`);
+  if ((await exists(flags.out)) && !flags.force)
+    throw cliFailure(`${flags.out} already exists; add --force to replace it`);
   const loaded = await loadModel(flags.model);
   const backend = orFail(await createBackend(flags.backend as BackendRequest));
   const kernels = orFail(netKernels(backend));

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { mkdir, readFile, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { rngKey } from "../core/rng.js";
@@ -23,10 +23,10 @@ import {
   sdeByName,
 } from "../train/description.js";
 import { trainSteps } from "../train/loop.js";
-import { denoisingLoss, edmLoss, type LossWeighting, type TrainingLoss } from "../train/losses.js";
+import { denoisingLoss, type LossWeighting, type TrainingLoss } from "../train/losses.js";
 import { initTrainState, type TrainState } from "../train/state.js";
 import { cliFailure, orFail } from "./failure.js";
-import { dataRms, defaultNetwork, loadData, loadModel } from "./models.js";
+import { dataRms, defaultNetwork, edmSetup, exists, loadData, loadModel } from "./models.js";
 import { progress } from "./progress.js";
 
 /** The flags of `scoreflow train`. */
@@ -123,11 +123,7 @@ const lossAndOutput = (
 ): { readonly loss: TrainingLoss; readonly output: ModelDescription["output"] } => {
   if (!(LOSSES as readonly string[]).includes(flags.loss))
     throw cliFailure(`--loss must be one of ${LOSSES.join(", ")}, got "${flags.loss}"`);
-  if (flags.loss === "edm")
-    return {
-      loss: orFail(edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2)),
-      output: { kind: "denoiser", preconditioning: { kind: "edm", sigmaData } },
-    };
+  if (flags.loss === "edm") return edmSetup(sigmaData);
   const parameterization = flags.parameterization as Parameterization;
   if (!PARAMETERIZATIONS.includes(parameterization))
     throw cliFailure(
@@ -140,12 +136,6 @@ const lossAndOutput = (
     output: { kind: "time", parameterization, timeScale: image ? 1000 : 1 },
   };
 };
-
-const exists = (path: string) =>
-  stat(path).then(
-    () => true,
-    () => false,
-  );
 
 /** Everything a run needs, fresh or resumed. */
 interface Run {
@@ -185,11 +175,9 @@ const resumedRun = async (flags: TrainFlags): Promise<Run> => {
   const config = orFail(
     trainConfig({ ...loaded.checkpoint.config, steps: Math.max(flags.steps, state.step) }),
   );
-  const edm = description.output.kind === "denoiser" && description.output.preconditioning.kind === "edm";
-  const sigmaData =
-    description.output.kind === "denoiser" && description.output.preconditioning.kind === "edm"
-      ? description.output.preconditioning.sigmaData
-      : 1;
+  const { output } = description;
+  const edm = output.kind === "denoiser" && output.preconditioning.kind === "edm";
+  const sigmaData = edm ? output.preconditioning.sigmaData : 1;
   const { data } = await loadData(dataFlag(description), orFail(rngKey(config.seed)));
   const { loss } = lossAndOutput(
     { ...flags, loss: edm ? "edm" : flags.loss },

@@ -80,3 +80,15 @@ export const scatterPlot = (points: Tensor, options: ScatterOptions): Raster => 
   }
   return out;
 };
+
+/**
+ * A symmetric plot range [−r, r] for points [N, 2]: r is the 99.9th percentile of |coordinate| over both axes,
+ * padded by 10%, so a few far outliers do not shrink the picture.
+ *
+ * @category Data
+ */
+export const symmetricRange = (points: Tensor): readonly [lo: number, hi: number] => {
+  const sorted = Float64Array.from(points.data, Math.abs).sort();
+  const r = 1.1 * sorted[Math.floor(0.999 * (sorted.length - 1))];
+  return [-r, r];
+};
