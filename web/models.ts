@@ -18,7 +18,7 @@ import {
   type DdpmSchedule,
   type DiffusionModel,
   discreteChain,
-  edmLoss,
+  edmLossForData,
   fillUniform,
   foldIn,
   type GaussianMixture,
@@ -298,7 +298,7 @@ export const trainingRun = (
   return pipe(
     E.Do,
     E.bind("model", () => buildScoreModel(description)),
-    E.bind("loss", () => edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2)),
+    E.bind("loss", () => edmLossForData(sigmaData)),
     E.bind("config", () =>
       trainConfig({
         steps,

@@ -22,7 +22,7 @@ import {
   type ModelDescription,
   type NetworkDescription,
 } from "../train/description.js";
-import { edmLoss, type TrainingLoss } from "../train/losses.js";
+import { edmLossForData, type TrainingLoss } from "../train/losses.js";
 import { cliFailure, orFail } from "./failure.js";
 
 /** A loaded training set and how to describe it. */
@@ -65,14 +65,11 @@ export const loadData = async (name: string, key: RngKey): Promise<LoadedData> =
   return { data: dir.right.images, description: { kind: "png", directory: name } };
 };
 
-/**
- * The EDM setup for data of RMS σ_data: the preconditioned denoiser and its loss, with EDM's P_mean = −1.2 (made
- * for σ_data = 0.5) shifted by ln(σ_data/0.5), so σ is drawn around the same fraction of the data's scale.
- */
+/** The EDM setup for data of RMS σ_data: the preconditioned denoiser and its loss (`edmLossForData`). */
 export const edmSetup = (
   sigmaData: number,
 ): { readonly loss: TrainingLoss; readonly output: ModelDescription["output"] } => ({
-  loss: orFail(edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2)),
+  loss: orFail(edmLossForData(sigmaData)),
   output: { kind: "denoiser", preconditioning: { kind: "edm", sigmaData } },
 });
 

@@ -280,3 +280,16 @@ export const lossGradients = (
     }
   }
 };
+
+/**
+ * The EDM loss for data of RMS σ_data: EDM's P_mean = −1.2 was chosen for σ_data = 0.5, so it is shifted by
+ * ln(σ_data/0.5) to draw σ around the same fraction of the data's scale; P_std = 1.2. Rule: σ_data finite > 0.
+ *
+ * Source: Karras et al. 2022, Table 1 and §5 (the training noise distribution relative to σ_data).
+ *
+ * @category Training
+ */
+export const edmLossForData = (sigmaData: number): E.Either<ScoreflowError, TrainingLoss> =>
+  E.flatMap(checkAll("EDM loss", [["sigmaData", sigmaData, isPositive]]), () =>
+    edmLoss(-1.2 + Math.log(sigmaData / 0.5), 1.2),
+  );

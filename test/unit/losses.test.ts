@@ -12,6 +12,7 @@ import { vpSde } from "../../src/sde/vp.js";
 import {
   denoisingLoss,
   edmLoss,
+  edmLossForData,
   type LossWeighting,
   lossGradients,
   type TrainingLoss,
@@ -173,6 +174,13 @@ describe("validation", () => {
     expect(E.isLeft(b)).toBe(true);
     const c = lossGradients(kernels, edmModel, orThrow(denoisingLoss(sde, "simple")), params, x0, stepKey);
     expect(E.isLeft(c)).toBe(true);
+  });
+
+  it("shifts EDM's P_mean by ln(σ_data/0.5): EDM's own values at σ_data = 0.5, a Left for σ_data ≤ 0", () => {
+    expect(orThrow(edmLossForData(0.5))).toEqual(orThrow(edmLoss()));
+    expect(orThrow(edmLossForData(2))).toEqual(orThrow(edmLoss(-1.2 + Math.log(4), 1.2)));
+    const bad = edmLossForData(0);
+    expect(E.isLeft(bad) && bad.left.field).toBe("sigmaData");
   });
 
   it("refuses tMin outside [sde.tMin, sde.tMax) and P_std ≤ 0", () => {
