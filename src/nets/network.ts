@@ -342,3 +342,21 @@ export const networkDivergence = (
     return E.right(divergence);
   })(checkInput(network, x, noise));
 };
+
+/**
+ * {@link forwardNetwork} for a sampler's model function, with one noise value c for the whole batch: a failed call
+ * (a non-finite state from a diverging sampler) answers NaN of x's shape instead of a Left, so that the sampler's
+ * own finiteness check stops and reports the step and time where it happened.
+ *
+ * @category Networks
+ */
+export const forwardForSampler = (
+  kernels: NetKernels,
+  network: Network,
+  parameters: Parameters,
+  x: Tensor,
+  c: number,
+): Tensor => {
+  const y = forwardNetwork(kernels, network, parameters, x, new Float64Array(x.shape[0]).fill(c));
+  return E.isRight(y) ? y.right : { shape: x.shape, data: new Float32Array(x.data.length).fill(Number.NaN) };
+};

@@ -14,7 +14,7 @@ import type { Tensor } from "../core/tensor.js";
 import { checkAll, isPositive, isPositiveInteger } from "../core/validate.js";
 import type { DenoiserModel } from "../samplers/model.js";
 import { addNode, scaleRowsNode } from "./layers.js";
-import { forwardNetwork, type Network, type Parameters } from "./network.js";
+import { forwardForSampler, type Network, type Parameters } from "./network.js";
 import type { NetKernels } from "./tape.js";
 
 /**
@@ -172,17 +172,6 @@ export const networkDenoiser = (
   const denoiser = preconditionedNetwork(network, p);
   return {
     parameterization: "denoiser",
-    denoise: (xHat, sigma) => {
-      const d = forwardNetwork(
-        kernels,
-        denoiser,
-        parameters,
-        xHat,
-        new Float64Array(xHat.shape[0]).fill(sigma),
-      );
-      return E.isRight(d)
-        ? d.right
-        : { shape: xHat.shape, data: new Float32Array(xHat.data.length).fill(Number.NaN) };
-    },
+    denoise: (xHat, sigma) => forwardForSampler(kernels, denoiser, parameters, xHat, sigma),
   };
 };

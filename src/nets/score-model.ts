@@ -8,11 +8,10 @@
  *
  * @module
  */
-import * as E from "fp-ts/lib/Either.js";
 import type { Tensor } from "../core/tensor.js";
 import type { DiffusionModel } from "../samplers/model.js";
 import type { Parameterization } from "../sde/parameterization.js";
-import { forwardNetwork, type Network, type Parameters } from "./network.js";
+import { forwardForSampler, type Network, type Parameters } from "./network.js";
 import { networkDenoiser, type Preconditioning } from "./precondition.js";
 import type { NetKernels } from "./tape.js";
 
@@ -57,17 +56,6 @@ export const samplerModel = (
     return networkDenoiser(kernels, model.network, parameters, model.preconditioning);
   return {
     parameterization: model.parameterization,
-    predict: (x, t) => {
-      const y = forwardNetwork(
-        kernels,
-        model.network,
-        parameters,
-        x,
-        new Float64Array(x.shape[0]).fill(model.timeScale * t),
-      );
-      return E.isRight(y)
-        ? y.right
-        : { shape: x.shape, data: new Float32Array(x.data.length).fill(Number.NaN) };
-    },
+    predict: (x, t) => forwardForSampler(kernels, model.network, parameters, x, model.timeScale * t),
   };
 };
