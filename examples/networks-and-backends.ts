@@ -183,9 +183,10 @@ broken.set("conv_in.weight", zeros32([16, 3, 3, 3]));
 const refusal = checkUnet2DCheckpoint(config, broken);
 if (E.isLeft(refusal)) console.log(refusal.left.message);
 
-// 7. Backends. "auto" takes the first mode the network ops run on (webasm, then cpu) and reports why it passed
-//    over each one before it, webgpu included; an explicit request that is unavailable is a Left, never a substitute.
-for (const request of ["auto", "webgpu", "webasm", "cpu"] as const) {
+// 7. Backends. "auto" takes the first mode the network ops run on (webgl2 in a browser with a hardware GPU, then
+//    webasm, then cpu) and reports why it passed over each one before it, webgpu included; an explicit request
+//    that is unavailable is a Left, never a substitute.
+for (const request of ["auto", "webgpu", "webgl2", "webasm", "cpu"] as const) {
   const backend = await createBackend(request);
   if (E.isLeft(backend)) console.log(`${request.padEnd(6)} → ${backend.left.message}`);
   else {

@@ -1,11 +1,13 @@
 /**
  * The compute backend of the networks: a GPU.js instance for a requested mode, chosen explicitly and reported,
- * never silently. `"auto"` tries webgpu (only when an adapter actually answers), then webasm (WebAssembly SIMD),
- * then cpu (plain JavaScript), and records why each skipped option was skipped. The instance is a value passed
- * to whatever needs it (no module-level singleton); release it with {@link disposeBackend}.
+ * never silently. `"auto"` tries webgpu (only when an adapter actually answers), then webgl2 (browsers, on a
+ * hardware renderer), then webasm (WebAssembly SIMD), then cpu (plain JavaScript), and records why each skipped
+ * option was skipped. The instance is a value passed to whatever needs it (no module-level singleton); release
+ * it with {@link disposeBackend}.
  *
  * Source: gpu.js 2.24 README, "Supported Backends", "WebGPU" and "WebAssembly" (`GPU.isWebGPUAvailable`,
- * `GPU.isWebAssemblySupported`, `new GPU({ mode })`, `gpu.destroy()`).
+ * `GPU.isWebAssemblySupported`, `new GPU({ mode })`, `gpu.destroy()`); the renderer's name from the
+ * `WEBGL_debug_renderer_info` extension (Khronos WebGL extension registry).
  *
  * @module
  */
@@ -18,15 +20,15 @@ import { type ScoreflowError, scoreflowError } from "../core/errors.js";
  *
  * @category Networks
  */
-export type BackendRequest = "auto" | "webasm" | "cpu" | "webgpu";
+export type BackendRequest = "auto" | "webgpu" | "webgl2" | "webasm" | "cpu";
 
 /**
- * A backend that actually runs: WGSL compute shaders (webgpu), WebAssembly with f32x4 SIMD (webasm) or plain
- * JavaScript (cpu).
+ * A backend that actually runs: WGSL compute shaders (webgpu), GLSL fragment shaders (webgl2, browsers only),
+ * WebAssembly with f32x4 SIMD (webasm) or plain JavaScript (cpu).
  *
  * @category Networks
  */
-export type BackendMode = "webgpu" | "webasm" | "cpu";
+export type BackendMode = "webgpu" | "webgl2" | "webasm" | "cpu";
 
 /**
  * What was asked for, what was chosen, and why every better option was passed over.
@@ -64,6 +66,8 @@ export interface NetBackend {
 export interface BackendProbes {
   /** Resolves true when a WebGPU adapter answers (`GPU.isWebGPUAvailable()`). */
   readonly webgpu: () => Promise<boolean>;
+  /** The renderer of a fresh WebGL2 context (e.g. «ANGLE (NVIDIA …)»), or `undefined` where none can be made. */
+  readonly webgl2: () => string | undefined;
   /** True when WebAssembly is available (`GPU.isWebAssemblySupported`). */
   readonly webasm: () => boolean;
 }
@@ -81,13 +85,49 @@ export const platformProbes: BackendProbes = {
       return false;
     }
   },
+  webgl2: () => webgl2Renderer(),
   webasm: () => GPU.isWebAssemblySupported,
 };
+
+/** The minimal slice of a WebGL2 context the probe reads. */
+interface RendererQuery {
+  readonly RENDERER: number;
+  getParameter(name: number): unknown;
+  getExtension(name: string): unknown;
+}
+
+/**
+ * The renderer of a fresh WebGL2 context — unmasked through `WEBGL_debug_renderer_info` where the browser
+ * allows it — or `undefined` outside browsers and where WebGL2 is off. The probe's context is released at once.
+ */
+const webgl2Renderer = (): string | undefined => {
+  if (!GPU.isWebGL2Supported || typeof OffscreenCanvas === "undefined") return undefined;
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext("webgl2") as RendererQuery | null;
+    if (gl === null) return undefined;
+    const debug = gl.getExtension("WEBGL_debug_renderer_info") as { UNMASKED_RENDERER_WEBGL: number } | null;
+    const renderer = String(gl.getParameter(debug?.UNMASKED_RENDERER_WEBGL ?? gl.RENDERER));
+    (gl.getExtension("WEBGL_lose_context") as { loseContext(): void } | null)?.loseContext();
+    return renderer;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Whether a WebGL renderer draws in software on the CPU (SwiftShader, Mesa's llvmpipe/softpipe), where our
+ * WebAssembly SIMD kernels are faster than GLSL emulated by the same cores.
+ *
+ * @category Networks
+ */
+export const isSoftwareRenderer = (renderer: string): boolean =>
+  /swiftshader|llvmpipe|softpipe|software/i.test(renderer);
 
 const CONTEXT = "nets backend";
 
 const unavailable: Readonly<Record<BackendMode, string>> = {
   webgpu: "no WebGPU adapter answered (GPU.isWebGPUAvailable() resolved false)",
+  webgl2: "no WebGL2 context could be made (WebGL2 is a browser API; Node has none)",
   webasm: "WebAssembly is not supported here (GPU.isWebAssemblySupported is false)",
   cpu: "unreachable: the cpu backend is always available",
 };
@@ -97,8 +137,18 @@ const WEBGPU_NOT_YET =
   "an adapter answered, but the network ops are synchronous and GPU.js webgpu kernels answer with Promises, so none runs there yet (request webgpu explicitly for GPU.js kernels of your own)";
 
 /** Whether `mode` is available under `probes`. */
-const available = async (mode: BackendMode, probes: BackendProbes): Promise<boolean> =>
-  mode === "webgpu" ? probes.webgpu() : mode === "webasm" ? probes.webasm() : true;
+const available = async (mode: BackendMode, probes: BackendProbes): Promise<boolean> => {
+  switch (mode) {
+    case "webgpu":
+      return probes.webgpu();
+    case "webgl2":
+      return probes.webgl2() !== undefined;
+    case "webasm":
+      return probes.webasm();
+    case "cpu":
+      return true;
+  }
+};
 
 /** Constructs the instance; a constructor failure becomes a Left naming the mode. */
 const instantiate = (mode: BackendMode, report: BackendReport): E.Either<ScoreflowError, NetBackend> => {
@@ -111,9 +161,10 @@ const instantiate = (mode: BackendMode, report: BackendReport): E.Either<Scorefl
 
 /**
  * Creates a GPU.js instance for `request`. An explicit mode that is unavailable is a Left (never a silent
- * substitute); `"auto"` picks the first mode the network ops run on, webasm → cpu, and lists in `report.fallbacks`
- * why each mode before it was passed over — webgpu always, with the reason (no adapter, or ops not yet
- * asynchronous). Asynchronous because the WebGPU probe requests an adapter.
+ * substitute); `"auto"` picks the first mode the network ops run on, webgl2 → webasm → cpu, and lists in
+ * `report.fallbacks` why each mode before it was passed over — webgpu always, with the reason (no adapter, or
+ * ops not yet asynchronous); webgl2 when no context can be made or its renderer is software
+ * ({@link isSoftwareRenderer}). Asynchronous because the WebGPU probe requests an adapter.
  *
  * @category Networks
  */
@@ -121,9 +172,14 @@ export const createBackend = async (
   request: BackendRequest,
   probes: BackendProbes = platformProbes,
 ): Promise<E.Either<ScoreflowError, NetBackend>> => {
-  if (request !== "auto" && request !== "webgpu" && request !== "webasm" && request !== "cpu") {
+  if (!(["auto", "webgpu", "webgl2", "webasm", "cpu"] as const).includes(request)) {
     return E.left(
-      scoreflowError(CONTEXT, "request", request, 'must be one of "auto", "webgpu", "webasm", "cpu"'),
+      scoreflowError(
+        CONTEXT,
+        "request",
+        request,
+        'must be one of "auto", "webgpu", "webgl2", "webasm", "cpu"',
+      ),
     );
   }
   if (request !== "auto") {
@@ -134,6 +190,17 @@ export const createBackend = async (
   // webgpu is probed and reported, but not chosen: the network kernels are synchronous and GPU.js' webgpu kernels
   // answer with Promises, so no network op runs there yet (see `conv2dKernels`).
   const fallbacks = [`webgpu: ${(await available("webgpu", probes)) ? WEBGPU_NOT_YET : unavailable.webgpu}`];
+  const renderer = probes.webgl2();
+  if (renderer === undefined) fallbacks.push(`webgl2: ${unavailable.webgl2}`);
+  else if (isSoftwareRenderer(renderer))
+    fallbacks.push(
+      `webgl2: its renderer is software (${renderer}), slower than WebAssembly SIMD on the same cores`,
+    );
+  else {
+    const gl = instantiate("webgl2", { requested: request, chosen: "webgl2", fallbacks });
+    if (E.isRight(gl)) return gl;
+    fallbacks.push(`webgl2: ${renderer}: ${gl.left.rule}`);
+  }
   if (await available("webasm", probes))
     return instantiate("webasm", { requested: request, chosen: "webasm", fallbacks });
   fallbacks.push(`webasm: ${unavailable.webasm}`);

@@ -588,7 +588,9 @@ export const typescriptAttention = (reason: string): AttentionKernels =>
 
 /**
  * The attention kernels for a backend: `wasm-simd` on webasm (`typescript` if the platform lacks WebAssembly
- * SIMD, with the reason recorded), `typescript` on cpu. The webgpu backend is a Left for now, as for conv2d:
+ * SIMD, with the reason recorded), `typescript` on cpu, and the CPU's best on webgl2 (no GLSL attention kernels
+ * yet: the whole op, its projections included, runs on the CPU there). The webgpu backend is a Left
+ * for now, as for conv2d:
  * its kernels answer with Promises and this interface is synchronous.
  *
  * @category Networks
@@ -602,6 +604,13 @@ export const attentionKernels = (backend: NetBackend): E.Either<ScoreflowError, 
       );
     case "cpu":
       return E.right(typescriptAttention("cpu backend: scalar TypeScript products (plain JavaScript)"));
+    case "webgl2":
+      return E.right(
+        wasmAttention("webgl2 backend: no GLSL attention kernels yet, so WebAssembly SIMD on the CPU") ??
+          typescriptAttention(
+            "webgl2 backend: no GLSL attention kernels yet, so scalar TypeScript on the CPU",
+          ),
+      );
     case "webgpu":
       return E.left(
         scoreflowError(

@@ -4,7 +4,8 @@
  * (NCHW, weight [Cout, Cin, kh, kw], cross-correlation, zero padding, groups = dilation = 1).
  *
  * Implementations: on the `webasm` backend, our own WebAssembly SIMD micro-kernels (`wasm-simd`, ~30 GFLOP/s
- * per core); elsewhere the GPU.js kernels of the instance (`gpujs-cpu` on the cpu backend). Why not GPU.js on
+ * per core); elsewhere the GPU.js kernels of the instance (`gpujs-webgl2` on a browser's GPU, `gpujs-cpu` on the cpu
+ * backend). Why not GPU.js on
  * webasm: its vectorizer loads every lane-varying read one lane at a time, which holds a conv near 0.8 GFLOP/s
  * (see `wasm/micro-kernels.ts`). FLOPs: {@link conv2dFlops}.
  *
@@ -25,12 +26,12 @@ import { gpujsConv2d } from "./conv2d-gpujs.js";
 import { wasmConv2d } from "./conv2d-wasm.js";
 
 /**
- * Which code computes a convolution: our WebAssembly SIMD micro-kernels, or GPU.js kernels on its webasm or cpu
- * backend.
+ * Which code computes a convolution: our WebAssembly SIMD micro-kernels, or GPU.js kernels on its webgl2, webasm
+ * or cpu backend.
  *
  * @category Networks
  */
-export type Conv2dImplementation = "wasm-simd" | "gpujs-webasm" | "gpujs-cpu";
+export type Conv2dImplementation = "wasm-simd" | "gpujs-webgl2" | "gpujs-webasm" | "gpujs-cpu";
 
 /**
  * A conv2d implementation over flat float32 NCHW buffers. Kernels trust their inputs: the geometry comes from
@@ -71,7 +72,8 @@ export interface Conv2dKernels {
 
 /**
  * The conv2d kernels for a backend: `wasm-simd` on webasm (GPU.js kernels if the platform lacks WebAssembly
- * SIMD, with the reason recorded), GPU.js cpu kernels on cpu. The webgpu backend is a Left for now: its kernels
+ * SIMD, with the reason recorded), GPU.js GLSL kernels on webgl2, GPU.js cpu kernels on cpu. The webgpu backend
+ * is a Left for now: its kernels
  * answer with Promises and this interface is synchronous.
  *
  * @category Networks
@@ -94,6 +96,14 @@ export const conv2dKernels = (backend: NetBackend): E.Either<ScoreflowError, Con
     case "cpu":
       return E.right(
         gpujsConv2d(backend.gpu, "gpujs-cpu", "cpu backend: GPU.js kernels in plain JavaScript"),
+      );
+    case "webgl2":
+      return E.right(
+        gpujsConv2d(
+          backend.gpu,
+          "gpujs-webgl2",
+          "webgl2 backend: GPU.js kernels compiled to GLSL fragment shaders, read back after each op",
+        ),
       );
     case "webgpu":
       return E.left(

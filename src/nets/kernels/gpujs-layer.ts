@@ -66,6 +66,8 @@ export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLay
         output: [lengths[part]],
         constants,
         tactic: "precision",
+        // float32 everywhere: on the GL backends, never the lossy 8-bit "unsigned" packing
+        precision: "single",
       }) as IKernelRunShortcut;
     const compiled: Compiled = { forward: make("forward"), dx: make("dx"), dw: make("dw"), db: make("db") };
     cache.set(key, compiled);

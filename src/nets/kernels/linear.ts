@@ -4,8 +4,8 @@
  * `linearBackward` (∂x, ∂W, ∂b).
  *
  * Implementations: on the `webasm` backend, the WebAssembly SIMD panel product of `wasm/micro-kernels.ts`
- * (`wasm-simd`, the same micro-kernel as conv2d); elsewhere GPU.js kernels of the instance (`gpujs-cpu` on the
- * cpu backend). The op is compute-bound for R rows ≫ 1 (2·R·in·out FLOPs on (R + out)·in + R·out values), so
+ * (`wasm-simd`, the same micro-kernel as conv2d); elsewhere GPU.js kernels of the instance (`gpujs-webgl2` on a
+ * browser's GPU, `gpujs-cpu` on the cpu backend). The op is compute-bound for R rows ≫ 1 (2·R·in·out FLOPs on (R + out)·in + R·out values), so
  * it gets the fast kernel. FLOPs: {@link linearFlops}.
  *
  * @module
@@ -29,7 +29,7 @@ import { wasmLinear } from "./linear-wasm.js";
  *
  * @category Networks
  */
-export type LinearImplementation = "wasm-simd" | "gpujs-webasm" | "gpujs-cpu";
+export type LinearImplementation = "wasm-simd" | "gpujs-webgl2" | "gpujs-webasm" | "gpujs-cpu";
 
 /**
  * A linear-layer implementation over flat float32 row-major buffers. Kernels trust their inputs: the geometry
@@ -70,7 +70,8 @@ export interface LinearKernels {
 
 /**
  * The linear kernels for a backend: `wasm-simd` on webasm (GPU.js kernels if the platform lacks WebAssembly
- * SIMD, with the reason recorded), GPU.js cpu kernels on cpu. The webgpu backend is a Left for now: its kernels
+ * SIMD, with the reason recorded), GPU.js GLSL kernels on webgl2, GPU.js cpu kernels on cpu. The webgpu backend
+ * is a Left for now: its kernels
  * answer with Promises and this interface is synchronous.
  *
  * @category Networks
@@ -89,6 +90,14 @@ export const linearKernels = (backend: NetBackend): E.Either<ScoreflowError, Lin
     case "cpu":
       return E.right(
         gpujsLinear(backend.gpu, "gpujs-cpu", "cpu backend: GPU.js kernels in plain JavaScript"),
+      );
+    case "webgl2":
+      return E.right(
+        gpujsLinear(
+          backend.gpu,
+          "gpujs-webgl2",
+          "webgl2 backend: GPU.js kernels compiled to GLSL fragment shaders, read back after each op",
+        ),
       );
     case "webgpu":
       return E.left(
