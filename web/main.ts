@@ -170,8 +170,9 @@ interface Compute {
 let compute: Compute | undefined;
 
 /**
- * Starts a backend for `request` and compiles the network kernels on it. When the chosen mode has no kernels
- * (webgpu, whose kernels are asynchronous), says why and falls back to webasm, then cpu.
+ * Starts a backend for `request` and compiles the network kernels on it. When the request is unavailable or
+ * the chosen mode has no kernels (webgpu, whose kernels are asynchronous), says why and falls back to webasm,
+ * then cpu.
  */
 const startCompute = async (
   request: BackendRequest,

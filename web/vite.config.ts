@@ -37,6 +37,10 @@ export default defineConfig({
     fs: { allow: [searchForWorkspaceRoot(fileURLToPath(new URL(".", import.meta.url))), MODEL_DIR] },
   },
   build: {
+    // GPU.js compiles kernels from their source text (Function.prototype.toString) and keys variable types by
+    // name; a mangler that lets an inner variable shadow an outer one under the same short name breaks that
+    // (webgl2: «Unhandled binary expression between Array & Number»). So: compress, but keep the names.
+    rolldownOptions: { output: { minify: { compress: true, mangle: false } } },
     // The model files stay files (no data: URLs), and the library with gpu.js is one ~700 kB chunk.
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 1024,
