@@ -234,7 +234,9 @@ export const I32_LT_U = 0x49;
 
 /**
  * Encodes a module that imports `env.memory` (at least `minPages` 64 KiB pages) and exports each function by
- * name. Every function takes `arity` i32 parameters and returns nothing.
+ * name. Every function takes `arity` i32 parameters and returns nothing. With `sharedMaxPages`, the imported
+ * memory is a shared one of at most that many pages, which threads can run the same functions over
+ * (WebAssembly threads proposal: limits flag 0x03 = shared with a maximum).
  *
  * @category Networks
  */
@@ -248,6 +250,7 @@ export const wasmModule = (
     readonly body: Body;
   }>,
   minPages: number,
+  sharedMaxPages?: number,
 ): Uint8Array<ArrayBuffer> => {
   const section = (id: number, content: number[]): number[] => [id, ...vec(content)];
   const arities = [...new Set(functions.map((f) => f.arity))];
@@ -263,7 +266,15 @@ export const wasmModule = (
     0x00,
     0x00,
     ...section(1, [...uleb(types.length), ...types.flat()]),
-    ...section(2, [...uleb(1), ...enc("env"), ...enc("memory"), 0x02, 0x00, ...uleb(minPages)]),
+    ...section(2, [
+      ...uleb(1),
+      ...enc("env"),
+      ...enc("memory"),
+      0x02,
+      ...(sharedMaxPages === undefined
+        ? [0x00, ...uleb(minPages)]
+        : [0x03, ...uleb(minPages), ...uleb(sharedMaxPages)]),
+    ]),
     ...section(3, [...uleb(functions.length), ...functions.flatMap((f) => uleb(arities.indexOf(f.arity)))]),
     ...section(7, [
       ...uleb(functions.length),
@@ -272,4 +283,40 @@ export const wasmModule = (
     ...section(10, [...uleb(functions.length), ...functions.flatMap((f) => f.body.encode())]),
   ];
   return new Uint8Array(bytes);
+};
+
+/**
+ * The largest shared memory our modules accept: 65 536 pages of 64 KiB, all of wasm32's 4 GiB (a shared memory
+ * must declare its maximum; engines reserve the address space, not the pages).
+ *
+ * @category Networks
+ */
+export const SHARED_MAX_PAGES = 65536;
+
+/**
+ * Whether `memory` is shared (its buffer a `SharedArrayBuffer`), so that a module over it must import a shared
+ * memory.
+ *
+ * @category Networks
+ */
+export const isSharedMemory = (memory: WebAssembly.Memory): boolean =>
+  typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+
+/**
+ * A module's bytes in two variants — over an own memory, or over a shared one of at most
+ * {@link SHARED_MAX_PAGES} pages — each encoded once, on first use.
+ *
+ * @category Networks
+ */
+export const moduleVariants = (
+  encode: (sharedMaxPages: number | undefined) => Uint8Array<ArrayBuffer>,
+): ((shared: boolean) => Uint8Array<ArrayBuffer>) => {
+  const cache = new Map<boolean, Uint8Array<ArrayBuffer>>();
+  return (shared) => {
+    const hit = cache.get(shared);
+    if (hit !== undefined) return hit;
+    const bytes = encode(shared ? SHARED_MAX_PAGES : undefined);
+    cache.set(shared, bytes);
+    return bytes;
+  };
 };

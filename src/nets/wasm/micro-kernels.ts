@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type Body, body, I32_LT_U, wasmModule } from "./assembler.js";
+import { type Body, body, I32_LT_U, isSharedMemory, moduleVariants, wasmModule } from "./assembler.js";
 
 /** `f32x4` accumulate step: `acc ← acc + x·y` for locals acc, x, y. */
 const fma = (f: Body, acc: number, x: number, y: number): void => {
@@ -242,27 +242,47 @@ export interface MicroKernels {
   ) => void;
 }
 
-/** The module bytes, built once per process (pure data). */
-let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
-
 /**
- * Compiles and instantiates the micro-kernels over a fresh memory. Requires WebAssembly fixed-width SIMD
- * (Node ≥ 16.4, every evergreen browser); returns `undefined` where the platform rejects the module.
+ * A micro-kernel's name.
  *
  * @category Networks
  */
-export const instantiateMicroKernels = (): MicroKernels | undefined => {
-  moduleBytes ??= wasmModule(
+export type MicroKernelName = "panelProduct" | "rowDots" | "scatterAdd";
+
+/** The micro-kernels' names, in the order their calls are numbered between threads. */
+export const MICRO_KERNEL_NAMES: readonly MicroKernelName[] = ["panelProduct", "rowDots", "scatterAdd"];
+
+/**
+ * The micro-kernels' WebAssembly module: over an own memory, or (`shared`) over an imported shared memory, as
+ * threads need.
+ *
+ * @category Networks
+ */
+export const microKernelsModule = moduleVariants((sharedMaxPages) =>
+  wasmModule(
     [
       { name: "panelProduct", arity: 7, body: panelProduct() },
       { name: "rowDots", arity: 8, body: rowDots() },
       { name: "scatterAdd", arity: 5, body: scatterAdd() },
     ],
     1,
-  );
-  if (!WebAssembly.validate(moduleBytes)) return undefined;
-  const memory = new WebAssembly.Memory({ initial: 1 });
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory } });
+    sharedMaxPages,
+  ),
+);
+
+/**
+ * Compiles and instantiates the micro-kernels over a fresh memory, or over `memory` when given (a shared memory
+ * (of at most `SHARED_MAX_PAGES` pages) which other threads run the same module over). Requires WebAssembly
+ * fixed-width SIMD (Node ≥ 16.4, every evergreen browser); returns `undefined` where the platform rejects the
+ * module.
+ *
+ * @category Networks
+ */
+export const instantiateMicroKernels = (memory?: WebAssembly.Memory): MicroKernels | undefined => {
+  const bytes = microKernelsModule(memory !== undefined && isSharedMemory(memory));
+  if (!WebAssembly.validate(bytes)) return undefined;
+  const own = memory ?? new WebAssembly.Memory({ initial: 1 });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory: own } });
   const ex = instance.exports as unknown as Omit<MicroKernels, "memory">;
-  return { memory, panelProduct: ex.panelProduct, rowDots: ex.rowDots, scatterAdd: ex.scatterAdd };
+  return { memory: own, panelProduct: ex.panelProduct, rowDots: ex.rowDots, scatterAdd: ex.scatterAdd };
 };

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type Body, body, I32_LT_U, wasmModule } from "./assembler.js";
+import { type Body, body, I32_LT_U, isSharedMemory, moduleVariants, wasmModule } from "./assembler.js";
 import { expV } from "./expf.js";
 
 /** Byte lanes 8–15 twice: the upper two f32 lanes moved down, for `f64x2.promote_low_f32x4`. */
@@ -166,23 +166,28 @@ export interface SoftmaxKernels {
 }
 
 /** The module bytes, built once per process (pure data). */
-let moduleBytes: Uint8Array<ArrayBuffer> | undefined;
-
-/**
- * Compiles and instantiates the softmax kernels over `memory` (shared with the matrix micro-kernels). Requires
- * WebAssembly fixed-width SIMD; returns `undefined` where the platform rejects the module.
- *
- * @category Networks
- */
-export const instantiateSoftmaxKernels = (memory: WebAssembly.Memory): SoftmaxKernels | undefined => {
-  moduleBytes ??= wasmModule(
+/** The module, over an own or a shared memory. */
+const softmaxModule = moduleVariants((sharedMaxPages) =>
+  wasmModule(
     [
       { name: "softmaxRows", arity: 3, body: softmaxRows() },
       { name: "softmaxBackward", arity: 4, body: softmaxBackward() },
     ],
     1,
-  );
-  if (!WebAssembly.validate(moduleBytes)) return undefined;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes), { env: { memory } });
+    sharedMaxPages,
+  ),
+);
+
+/**
+ * Compiles and instantiates the softmax kernels over `memory` (shared with the matrix micro-kernels, and with
+ * their helper threads when it is a shared memory). Requires WebAssembly fixed-width SIMD; returns `undefined`
+ * where the platform rejects the module.
+ *
+ * @category Networks
+ */
+export const instantiateSoftmaxKernels = (memory: WebAssembly.Memory): SoftmaxKernels | undefined => {
+  const bytes = softmaxModule(isSharedMemory(memory));
+  if (!WebAssembly.validate(bytes)) return undefined;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   return instance.exports as unknown as SoftmaxKernels;
 };
