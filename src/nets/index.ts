@@ -64,3 +64,5 @@ export { upsampleNearest2xBackwardReference, upsampleNearest2xReference } from "
 export * from "./score-model.js";
 export * from "./tape.js";
 export * from "./unet.js";
+export type { MicroKernelName } from "./wasm/micro-kernels.js";
+export { type KernelThreads, MIN_FLOPS_PER_THREAD } from "./wasm/threads.js";

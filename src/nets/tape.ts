@@ -22,6 +22,7 @@ import type { NetBackend } from "./backend.js";
 import { type AttentionKernels, attentionKernels } from "./kernels/attention.js";
 import { type Conv2dKernels, conv2dKernels } from "./kernels/conv2d.js";
 import { type LinearKernels, linearKernels } from "./kernels/linear.js";
+import type { KernelThreads } from "./wasm/threads.js";
 
 /**
  * The compiled kernels a network runs on, one set per backend.
@@ -38,15 +39,20 @@ export interface NetKernels {
 }
 
 /**
- * The kernels of every op for a backend (a Left names the op the backend cannot run).
+ * The kernels of every op for a backend (a Left names the op the backend cannot run). On webasm, `threads`
+ * (Node: `createKernelThreads` of `scoreflow/node`) split the matrix products of the convolutions, linear layers
+ * and attention across cores, with bit-identical results.
  *
  * @category Networks
  */
-export const netKernels = (backend: NetBackend): E.Either<ScoreflowError, NetKernels> =>
+export const netKernels = (
+  backend: NetBackend,
+  threads?: KernelThreads,
+): E.Either<ScoreflowError, NetKernels> =>
   sequenceS(E.Apply)({
-    conv2d: conv2dKernels(backend),
-    linear: linearKernels(backend),
-    attention: attentionKernels(backend),
+    conv2d: conv2dKernels(backend, threads),
+    linear: linearKernels(backend, threads),
+    attention: attentionKernels(backend, threads),
   });
 
 /**

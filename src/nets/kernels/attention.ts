@@ -45,8 +45,9 @@ import {
 } from "../attention-shape.js";
 import type { NetBackend } from "../backend.js";
 import { arena, type LinearMemory, roundUp } from "../wasm/arena.js";
-import { instantiateMicroKernels, type MicroKernels } from "../wasm/micro-kernels.js";
+import type { MicroKernels } from "../wasm/micro-kernels.js";
 import { instantiateSoftmaxKernels, type SoftmaxKernels } from "../wasm/softmax-kernels.js";
+import { type KernelThreads, microKernelsOn, withThreads } from "../wasm/threads.js";
 
 /**
  * Which code computes the attention: the WebAssembly SIMD micro-kernels, or the same blocked algorithm in
@@ -557,9 +558,12 @@ const blockedAttention = (
   };
 };
 
-/** The matrix micro-kernels and the softmax kernels over one fresh WebAssembly memory (undefined without SIMD). */
-const wasmPrimitives = (): Primitives | undefined => {
-  const mk = instantiateMicroKernels();
+/**
+ * The matrix micro-kernels (split across `threads` when given) and the softmax kernels over one WebAssembly
+ * memory (undefined without SIMD).
+ */
+const wasmPrimitives = (threads?: KernelThreads): Primitives | undefined => {
+  const mk = microKernelsOn(threads);
   if (mk === undefined) return undefined;
   const sk = instantiateSoftmaxKernels(mk.memory);
   if (sk === undefined) return undefined;
@@ -569,12 +573,16 @@ const wasmPrimitives = (): Primitives | undefined => {
 
 /**
  * Attention kernels on the WebAssembly SIMD micro-kernels (products) and softmax kernels (row softmax and its
- * adjoint), or `undefined` where the platform has no WebAssembly SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
+ * adjoint), or `undefined` where the platform has no WebAssembly SIMD. The products split across `threads` when
+ * given (bit-identical results; the softmax stays on the calling thread); memory grows to the largest call and
+ * is released by `dispose`.
  *
  * @category Networks
  */
-export const wasmAttention = (reason: string): AttentionKernels | undefined =>
-  wasmPrimitives() === undefined ? undefined : blockedAttention("wasm-simd", reason, () => wasmPrimitives()!);
+export const wasmAttention = (reason: string, threads?: KernelThreads): AttentionKernels | undefined =>
+  wasmPrimitives(threads) === undefined
+    ? undefined
+    : blockedAttention("wasm-simd", reason, () => wasmPrimitives(threads)!);
 
 /**
  * Attention kernels in scalar TypeScript: the same blocked algorithm as {@link wasmAttention}, with the
@@ -595,12 +603,17 @@ export const typescriptAttention = (reason: string): AttentionKernels =>
  *
  * @category Networks
  */
-export const attentionKernels = (backend: NetBackend): E.Either<ScoreflowError, AttentionKernels> => {
+export const attentionKernels = (
+  backend: NetBackend,
+  threads?: KernelThreads,
+): E.Either<ScoreflowError, AttentionKernels> => {
   switch (backend.mode) {
     case "webasm":
       return E.right(
-        wasmAttention("webasm backend: WebAssembly SIMD matrix micro-kernels") ??
-          typescriptAttention("webasm backend without WebAssembly SIMD: scalar TypeScript products"),
+        wasmAttention(
+          withThreads("webasm backend: WebAssembly SIMD matrix micro-kernels", threads),
+          threads,
+        ) ?? typescriptAttention("webasm backend without WebAssembly SIMD: scalar TypeScript products"),
       );
     case "cpu":
       return E.right(typescriptAttention("cpu backend: scalar TypeScript products (plain JavaScript)"));

@@ -21,7 +21,8 @@
  */
 import type { Conv2dShape } from "../conv2d-shape.js";
 import { arena, roundUp } from "../wasm/arena.js";
-import { instantiateMicroKernels, type MicroKernels } from "../wasm/micro-kernels.js";
+import type { MicroKernels } from "../wasm/micro-kernels.js";
+import { type KernelThreads, microKernelsOn } from "../wasm/threads.js";
 import type { Conv2dKernels } from "./conv2d.js";
 
 /** The phase-padded wide layout of one geometry (all sizes in f32 elements). */
@@ -121,15 +122,16 @@ const transferOutput = (
 
 /**
  * conv2d kernels on the WebAssembly SIMD micro-kernels, or `undefined` where the platform has no WebAssembly
- * SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
+ * SIMD. On one thread, or split across `threads` (bit-identical results, see `wasm/threads.ts`); memory grows to
+ * the largest call and is released by `dispose`.
  *
  * @category Networks
  */
-export const wasmConv2d = (reason: string): Conv2dKernels | undefined => {
-  let mk = instantiateMicroKernels();
+export const wasmConv2d = (reason: string, threads?: KernelThreads): Conv2dKernels | undefined => {
+  let mk = microKernelsOn(threads);
   if (mk === undefined) return undefined;
   const live = (): MicroKernels => {
-    mk ??= instantiateMicroKernels()!;
+    mk ??= microKernelsOn(threads)!;
     return mk;
   };
 

@@ -22,6 +22,7 @@ import {
   checkConv2dOutputGradient,
   conv2dShape,
 } from "../conv2d-shape.js";
+import { type KernelThreads, withThreads } from "../wasm/threads.js";
 import { gpujsConv2d } from "./conv2d-gpujs.js";
 import { wasmConv2d } from "./conv2d-wasm.js";
 
@@ -78,11 +79,18 @@ export interface Conv2dKernels {
  *
  * @category Networks
  */
-export const conv2dKernels = (backend: NetBackend): E.Either<ScoreflowError, Conv2dKernels> => {
+export const conv2dKernels = (
+  backend: NetBackend,
+  threads?: KernelThreads,
+): E.Either<ScoreflowError, Conv2dKernels> => {
   switch (backend.mode) {
     case "webasm": {
       const simd = wasmConv2d(
-        "webasm backend: own WebAssembly SIMD micro-kernels (GPU.js webasm gathers lane-varying reads one lane at a time)",
+        withThreads(
+          "webasm backend: own WebAssembly SIMD micro-kernels (GPU.js webasm gathers lane-varying reads one lane at a time)",
+          threads,
+        ),
+        threads,
       );
       return E.right(
         simd ??

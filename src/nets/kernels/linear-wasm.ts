@@ -18,7 +18,8 @@
  * @module
  */
 import { arena, roundUp } from "../wasm/arena.js";
-import { instantiateMicroKernels, type MicroKernels } from "../wasm/micro-kernels.js";
+import type { MicroKernels } from "../wasm/micro-kernels.js";
+import { type KernelThreads, microKernelsOn } from "../wasm/threads.js";
 import type { LinearKernels } from "./linear.js";
 
 /**
@@ -60,15 +61,16 @@ const product = (
 
 /**
  * Linear kernels on the WebAssembly SIMD panel product, or `undefined` where the platform has no WebAssembly
- * SIMD. Single-threaded; memory grows to the largest call and is released by `dispose`.
+ * SIMD. On one thread, or split across `threads` (bit-identical results, see `wasm/threads.ts`); memory grows to
+ * the largest call and is released by `dispose`.
  *
  * @category Networks
  */
-export const wasmLinear = (reason: string): LinearKernels | undefined => {
-  let mk = instantiateMicroKernels();
+export const wasmLinear = (reason: string, threads?: KernelThreads): LinearKernels | undefined => {
+  let mk = microKernelsOn(threads);
   if (mk === undefined) return undefined;
   const live = (): MicroKernels => {
-    mk ??= instantiateMicroKernels()!;
+    mk ??= microKernelsOn(threads)!;
     return mk;
   };
 

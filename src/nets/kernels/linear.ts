@@ -20,6 +20,7 @@ import {
   type LinearShape,
   linearShape,
 } from "../linear-shape.js";
+import { type KernelThreads, withThreads } from "../wasm/threads.js";
 import { gpujsLinear } from "./linear-gpujs.js";
 import { wasmLinear } from "./linear-wasm.js";
 
@@ -76,11 +77,17 @@ export interface LinearKernels {
  *
  * @category Networks
  */
-export const linearKernels = (backend: NetBackend): E.Either<ScoreflowError, LinearKernels> => {
+export const linearKernels = (
+  backend: NetBackend,
+  threads?: KernelThreads,
+): E.Either<ScoreflowError, LinearKernels> => {
   switch (backend.mode) {
     case "webasm":
       return E.right(
-        wasmLinear("webasm backend: WebAssembly SIMD panel product (shared with conv2d)") ??
+        wasmLinear(
+          withThreads("webasm backend: WebAssembly SIMD panel product (shared with conv2d)", threads),
+          threads,
+        ) ??
           gpujsLinear(
             backend.gpu,
             "gpujs-webasm",
