@@ -17,9 +17,8 @@ import { foldIn, type RngKey, rngKey } from "../core/rng.js";
 import type { Tensor, Tensor64 } from "../core/tensor.js";
 import { isToyName, TOY_NAMES, toyDataset } from "../data/toys.js";
 import { slicedWasserstein2 } from "../metrics/index.js";
-import { type BackendRequest, createBackend } from "../nets/backend.js";
+import type { BackendRequest } from "../nets/backend.js";
 import { samplerModel } from "../nets/score-model.js";
-import { netKernels } from "../nets/tape.js";
 import { saveCheckpoint } from "../node/checkpoint.js";
 import { writePng } from "../node/datasets.js";
 import { gallery } from "../plot/grid.js";
@@ -37,7 +36,7 @@ import { buildScoreModel, discreteChain, type ModelDescription, sdeByName } from
 import { trainSteps } from "../train/loop.js";
 import { initTrainState } from "../train/state.js";
 import { cliFailure, orFail } from "./failure.js";
-import { dataRms, defaultNetwork, edmSetup, exists } from "./models.js";
+import { dataRms, defaultNetwork, edmSetup, exists, startCompute } from "./models.js";
 import { progress } from "./progress.js";
 
 /** Options of the demo. */
@@ -54,6 +53,8 @@ export interface DemoOptions {
   readonly force: boolean;
   /** The compute backend. */
   readonly backend: BackendRequest;
+  /** `--threads`: threads for the webasm kernels. */
+  readonly threads: number;
 }
 
 /** The budgets of a full and a quick run. */
@@ -108,9 +109,8 @@ export const runDemo = async (options: DemoOptions): Promise<void> => {
   const budget = quick ? BUDGET.quick : BUDGET.full;
   const log = (line: string) => process.stdout.write(`${line}\n`);
   const key = orFail(rngKey(seed));
-  const backend = orFail(await createBackend(options.backend));
-  const kernels = orFail(netKernels(backend));
-  log(`scoreflow demo: ${options.toy}, backend ${backend.mode}${quick ? " (quick)" : ""}`);
+  const { kernels, label } = await startCompute(options.backend, options.threads);
+  log(`scoreflow demo: ${options.toy}, backend ${label}${quick ? " (quick)" : ""}`);
 
   // Data: a training set; a large held-out reference; eight fresh draws of the samplers' size for the floor.
   const train = orFail(toyDataset(options.toy, foldIn(key, 1), 50_000));

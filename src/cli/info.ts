@@ -4,12 +4,11 @@
  *
  * @module
  */
-import { type BackendRequest, createBackend } from "../nets/backend.js";
 import { SAMPLER_FAMILIES, samplerFamilyInfo } from "../samplers/families.js";
 import { noiseLevel } from "../sde/marginals.js";
 import { SDE_NAMES, sdeByName } from "../train/description.js";
 import { orFail } from "./failure.js";
-import { loadModel } from "./models.js";
+import { loadModel, startCompute } from "./models.js";
 
 /** The flags of `scoreflow info`. */
 export interface InfoFlags {
@@ -17,13 +16,15 @@ export interface InfoFlags {
   readonly model?: string;
   /** `--backend`. */
   readonly backend: string;
+  /** `--threads`: threads for the webasm kernels. */
+  readonly threads: number;
 }
 
 /** Runs `scoreflow info`. */
 export const runInfo = async (flags: InfoFlags): Promise<void> => {
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const backend = orFail(await createBackend(flags.backend as BackendRequest));
-  log(`backend: ${backend.mode} (requested ${backend.report.requested})`);
+  const { backend, label } = await startCompute(flags.backend, flags.threads);
+  log(`backend: ${label} (requested ${backend.report.requested})`);
   for (const f of backend.report.fallbacks) log(`  skipped ${f}`);
   log("\nSDEs (--sde):  name        T        σ/s at tMin → T");
   for (const name of SDE_NAMES) {

@@ -8,14 +8,12 @@ import * as E from "fp-ts/lib/Either.js";
 import { foldIn, rngKey } from "../core/rng.js";
 import type { Tensor64 } from "../core/tensor.js";
 import { toyDataset } from "../data/toys.js";
-import { type BackendRequest, createBackend } from "../nets/backend.js";
 import { forwardNetwork, networkDivergence } from "../nets/network.js";
 import { preconditionedNetwork } from "../nets/precondition.js";
-import { netKernels } from "../nets/tape.js";
 import { probabilityFlowLikelihood } from "../ode/likelihood.js";
 import { sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
-import { loadModel } from "./models.js";
+import { loadModel, startCompute } from "./models.js";
 
 /** The flags of `scoreflow likelihood`. */
 export interface LikelihoodFlags {
@@ -27,6 +25,8 @@ export interface LikelihoodFlags {
   readonly seed: number;
   /** `--backend`. */
   readonly backend: string;
+  /** `--threads`: threads for the webasm kernels. */
+  readonly threads: number;
 }
 
 /** The differential entropy per dimension of the toys whose density is known in closed form. */
@@ -42,7 +42,7 @@ export const runLikelihood = async (flags: LikelihoodFlags): Promise<void> => {
   if (description.data.kind !== "toy" || model.kind !== "denoiser")
     throw cliFailure("likelihood supports 2-D toy models trained with the edm loss (a denoiser)");
   const sde = orFail(sdeByName(description.sde));
-  const kernels = orFail(netKernels(orFail(await createBackend(flags.backend as BackendRequest))));
+  const { kernels } = await startCompute(flags.backend, flags.threads);
   const denoiser = preconditionedNetwork(model.network, model.preconditioning);
   const data = orFail(toyDataset(description.data.name, foldIn(orFail(rngKey(flags.seed)), 2), flags.n));
   const x = { shape: data.shape, data: Float64Array.from(data.data) };

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { availableParallelism } from "node:os";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { BackendRequest } from "../nets/backend.js";
 import { runDemo } from "./demo.js";
@@ -36,6 +37,11 @@ const backendOption = () =>
     .choices(["auto", "webasm", "cpu", "webgpu"])
     .default("auto");
 
+const threadsOption = () =>
+  new Option("--threads <n>", "threads for the webasm kernels (results do not depend on it)")
+    .argParser(integer(1))
+    .default(availableParallelism(), "every core");
+
 const program = new Command()
   .name("scoreflow")
   .description("Diffusion models from one SDE record: train, sample, measure.")
@@ -52,6 +58,7 @@ program
   .option("--quick", "a reduced run (about 20 s)", false)
   .option("--force", "replace the output directory if it exists", false)
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action((o) =>
     runCommand(() =>
       runDemo({
@@ -61,6 +68,7 @@ program
         quick: o.quick,
         force: o.force,
         backend: o.backend as BackendRequest,
+        threads: o.threads,
       }),
     ),
   );
@@ -86,6 +94,7 @@ program
   .option("--resume", "continue the run in --out from its last checkpoint", false)
   .option("--force", "replace an existing checkpoint directory", false)
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action((o) => runCommand(() => runTrain(o)));
 
 program
@@ -99,6 +108,7 @@ program
   .option("--out <file>", "output PNG", "out/samples.png")
   .option("--force", "replace the output file if it exists", false)
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action((o) => runCommand(() => runSample(o)));
 
 program
@@ -108,6 +118,7 @@ program
   .option("--n <n>", "number of held-out points", integer(1), 200)
   .option("--seed <n>", "seed", integer(0), 0)
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action((o) => runCommand(() => runLikelihood(o)));
 
 program
@@ -124,6 +135,7 @@ program
   .description("the backend this machine runs, the SDEs and samplers, and a checkpoint's model if given")
   .option("--model <dir>", "a checkpoint directory")
   .addOption(backendOption())
+  .addOption(threadsOption())
   .action((o) => runCommand(() => runInfo(o)));
 
 try {

@@ -11,10 +11,13 @@ import * as E from "fp-ts/lib/Either.js";
 import { foldIn, type RngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
 import { isToyName, TOY_NAMES, toyDataset } from "../data/toys.js";
+import { type BackendRequest, createBackend, type NetBackend } from "../nets/backend.js";
 import { checkParameters, type Parameters } from "../nets/network.js";
 import type { ScoreModel } from "../nets/score-model.js";
+import { type NetKernels, netKernels } from "../nets/tape.js";
 import { type Checkpoint, loadCheckpoint } from "../node/checkpoint.js";
 import { loadMnist, loadPngDirectory } from "../node/datasets.js";
+import { createKernelThreads } from "../node/kernel-threads.js";
 import { loadModelFile } from "../node/model-file.js";
 import {
   buildScoreModel,
@@ -196,3 +199,26 @@ export const exists = (path: string): Promise<boolean> =>
     () => true,
     () => false,
   );
+
+/** A command's compute: the backend, the kernels of its ops, and how to name them in one line. */
+export interface Compute {
+  /** The backend. */
+  readonly backend: NetBackend;
+  /** The ops' kernels. */
+  readonly kernels: NetKernels;
+  /** «webasm, 2 threads», «cpu». */
+  readonly label: string;
+}
+
+/**
+ * Starts the backend of `--backend` and its kernels; on webasm, `--threads` > 1 splits the convolutions' and
+ * linear layers' products over that many threads (results are bit-identical to one thread). The helper
+ * threads do not keep the process alive.
+ */
+export const startCompute = async (request: string, threads: number): Promise<Compute> => {
+  const backend = orFail(await createBackend(request as BackendRequest));
+  const helpers =
+    backend.mode === "webasm" && threads > 1 ? orFail(createKernelThreads(threads - 1)) : undefined;
+  const kernels = orFail(netKernels(backend, helpers));
+  return { backend, kernels, label: `${backend.mode}${helpers === undefined ? "" : `, ${threads} threads`}` };
+};

@@ -9,9 +9,7 @@ import { dirname } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { foldIn, rngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
-import { type BackendRequest, createBackend } from "../nets/backend.js";
 import { samplerModel } from "../nets/score-model.js";
-import { netKernels } from "../nets/tape.js";
 import { writePng } from "../node/datasets.js";
 import { imageGrid } from "../plot/grid.js";
 import { scatterPlot, symmetricRange } from "../plot/scatter.js";
@@ -24,7 +22,7 @@ import {
 } from "../samplers/families.js";
 import { discreteChain, sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
-import { exists, loadModel } from "./models.js";
+import { exists, loadModel, startCompute } from "./models.js";
 
 /** The flags of `scoreflow sample`. */
 export interface SampleFlags {
@@ -44,6 +42,8 @@ export interface SampleFlags {
   readonly force: boolean;
   /** `--backend`. */
   readonly backend: string;
+  /** `--threads`: threads for the webasm kernels. */
+  readonly threads: number;
 }
 
 /** A picture of samples: a grid of images, or a scatter plot of 2-D points on their own range. */
@@ -62,8 +62,7 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
   if ((await exists(flags.out)) && !flags.force)
     throw cliFailure(`${flags.out} already exists; add --force to replace it`);
   const loaded = await loadModel(flags.model);
-  const backend = orFail(await createBackend(flags.backend as BackendRequest));
-  const kernels = orFail(netKernels(backend));
+  const { kernels } = await startCompute(flags.backend, flags.threads);
   const space = tensorBatchSpace<Float32Array>();
   const key = orFail(rngKey(flags.seed));
   const shape = [flags.n, ...loaded.model.network.sampleShape];

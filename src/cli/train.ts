@@ -9,9 +9,6 @@ import { join } from "node:path";
 import * as E from "fp-ts/lib/Either.js";
 import { rngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
-import type { BackendRequest } from "../nets/backend.js";
-import { createBackend } from "../nets/backend.js";
-import { netKernels } from "../nets/tape.js";
 import { saveCheckpoint } from "../node/checkpoint.js";
 import type { Parameterization } from "../sde/parameterization.js";
 import { type TrainConfig, trainConfig, trainConfigFromJson } from "../train/config.js";
@@ -26,7 +23,7 @@ import { trainSteps } from "../train/loop.js";
 import { denoisingLoss, type LossWeighting, type TrainingLoss } from "../train/losses.js";
 import { initTrainState, type TrainState } from "../train/state.js";
 import { cliFailure, orFail } from "./failure.js";
-import { dataRms, defaultNetwork, edmSetup, exists, loadData, loadModel } from "./models.js";
+import { dataRms, defaultNetwork, edmSetup, exists, loadData, loadModel, startCompute } from "./models.js";
 import { progress } from "./progress.js";
 
 /** The flags of `scoreflow train`. */
@@ -61,6 +58,8 @@ export interface TrainFlags {
   readonly force: boolean;
   /** `--backend`. */
   readonly backend: string;
+  /** `--threads`: threads for the webasm kernels. */
+  readonly threads: number;
 }
 
 const LOSSES = ["edm", "simple", "sigma2", "likelihood"] as const;
@@ -198,11 +197,10 @@ export const runTrain = async (flags: TrainFlags): Promise<void> => {
   const model = orFail(buildScoreModel(description));
   let state = run.state ?? orFail(initTrainState(model.network, config));
   if (run.state !== undefined) log(`resuming ${flags.out} at step ${state.step} of ${config.steps}`);
-  const backend = orFail(await createBackend(flags.backend as BackendRequest));
-  const kernels = orFail(netKernels(backend));
+  const { kernels, label } = await startCompute(flags.backend, flags.threads);
   const parameters = model.network.parameters.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   log(
-    `training ${model.network.name} (${parameters.toLocaleString("en")} parameters) on ${data.shape[0]} examples of shape [${data.shape.slice(1).join(", ")}], backend ${backend.mode}`,
+    `training ${model.network.name} (${parameters.toLocaleString("en")} parameters) on ${data.shape[0]} examples of shape [${data.shape.slice(1).join(", ")}], backend ${label}`,
   );
   await mkdir(flags.out, { recursive: true });
   const bar = progress({

@@ -39,6 +39,7 @@ describe("scoreflow command line: bad input", () => {
       /--sde must be one of/,
     );
     expectUserError(run("sample", "--model", "x", "--sampler", "euler"), /--sampler must be one of/);
+    expectUserError(run("info", "--threads", "0"), /--threads.*must be an integer ≥ 1/);
     expectUserError(
       run("demo", "--toy", "spiral", "--out", join(tmpdir(), "sf-none")),
       /--toy must be one of/,
@@ -118,7 +119,14 @@ describe("scoreflow command line: the quick demo and what it leaves", () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/4 samples, EDM Heun.*NFE 3/);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe("PNG");
-    const info = run("info", "--model", "mnist");
+    // The same digits, byte for byte, on one thread (the products are split by rows, never re-associated).
+    const one = join(dir, "digits-one-thread.png");
+    expect(
+      run("sample", "--model", "mnist", "--steps", "2", "--n", "4", "--out", one, "--threads", "1").code,
+    ).toBe(0);
+    expect(readFileSync(one).equals(readFileSync(png))).toBe(true);
+    const info = run("info", "--model", "mnist", "--threads", "2");
+    expect(info.out).toMatch(/^backend: webasm, 2 threads \(requested auto\)/);
     expect(info.out).toMatch(/UNet2DModel, 651,041 parameters/);
     expect(info.out).toMatch(/by: npx scoreflow train --data mnist16/);
   }, 60_000);
