@@ -7,7 +7,7 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
-import { type Storage, size, type Tensor } from "../core/tensor.js";
+import { firstNonFinite, type Storage, size, type Tensor } from "../core/tensor.js";
 
 /**
  * Checks that an operand's buffer length equals the product of its shape and that every value is finite.
@@ -29,12 +29,10 @@ export const checkOperandData = (
       ),
     );
   }
-  for (let i = 0; i < t.data.length; i++) {
-    if (!Number.isFinite(t.data[i])) {
-      return E.left(scoreflowError(context, `${field}.data[${i}]`, t.data[i], "must be finite"));
-    }
-  }
-  return E.right(undefined);
+  const i = firstNonFinite(t.data);
+  return i < 0
+    ? E.right(undefined)
+    : E.left(scoreflowError(context, `${field}.data[${i}]`, t.data[i], "must be finite"));
 };
 
 /**
