@@ -190,7 +190,9 @@ const startCompute = async (
       continue;
     }
     const { report } = backend.right;
-    lines.push(`createBackend("${attempt}") chose ${report.chosen}`);
+    lines.push(
+      `createBackend("${attempt}") chose ${report.chosen}${report.renderer === undefined ? "" : ` on ${report.renderer}`}`,
+    );
     for (const skipped of report.fallbacks) lines.push(`  skipped ${skipped}`);
     const kernels = netKernels(backend.right);
     if (E.isLeft(kernels)) {

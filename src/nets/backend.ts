@@ -42,6 +42,8 @@ export interface BackendReport {
   readonly chosen: BackendMode;
   /** One line per option skipped before `chosen`, e.g. «webgpu: no adapter answered». Empty when none. */
   readonly fallbacks: readonly string[];
+  /** On webgl2, the GPU that renders, as WebGL names it (e.g. «ANGLE (NVIDIA, …)»); absent elsewhere. */
+  readonly renderer?: string;
 }
 
 /**
@@ -183,9 +185,15 @@ export const createBackend = async (
     );
   }
   if (request !== "auto") {
-    return (await available(request, probes))
-      ? instantiate(request, { requested: request, chosen: request, fallbacks: [] })
-      : E.left(scoreflowError(CONTEXT, "request", request, `is unavailable: ${unavailable[request]}`));
+    if (!(await available(request, probes)))
+      return E.left(scoreflowError(CONTEXT, "request", request, `is unavailable: ${unavailable[request]}`));
+    const renderer = request === "webgl2" ? probes.webgl2() : undefined;
+    return instantiate(request, {
+      requested: request,
+      chosen: request,
+      fallbacks: [],
+      ...(renderer === undefined ? {} : { renderer }),
+    });
   }
   // webgpu is probed and reported, but not chosen: the network kernels are synchronous and GPU.js' webgpu kernels
   // answer with Promises, so no network op runs there yet (see `conv2dKernels`).
@@ -197,7 +205,7 @@ export const createBackend = async (
       `webgl2: its renderer is software (${renderer}), slower than WebAssembly SIMD on the same cores`,
     );
   else {
-    const gl = instantiate("webgl2", { requested: request, chosen: "webgl2", fallbacks });
+    const gl = instantiate("webgl2", { requested: request, chosen: "webgl2", fallbacks, renderer });
     if (E.isRight(gl)) return gl;
     fallbacks.push(`webgl2: ${renderer}: ${gl.left.rule}`);
   }

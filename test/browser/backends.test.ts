@@ -77,6 +77,7 @@ describe.skipIf(missing !== "")("network backends in Chromium (SwiftShader as th
     const gl = outcome("webgl2");
     expect(gl.answer).toBe("webgl2");
     expect(gl.fallbacks).toEqual([]);
+    expect(gl.renderer).toMatch(/SwiftShader/);
     expect(gl.kernels).toBe("conv2d gpujs-webgl2, linear gpujs-webgl2, attention wasm-simd");
   });
 

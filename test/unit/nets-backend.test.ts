@@ -58,6 +58,10 @@ describe("createBackend", () => {
       /^webgl2: ANGLE \(NVIDIA, Vulkan 1\.3\.277\): failed to start \(.+\)$/,
     );
     await disposeBackend(hw);
+    // An explicit webgl2 request whose start fails is a Left, never a substitute (the renderer it names when it
+    // starts is checked in Chromium).
+    const explicit = await createBackend("webgl2", probes(false, true, "Apple M2"));
+    expect(E.isLeft(explicit) && explicit.left.message).toMatch(/mode failed to start/);
     const sw = orThrow(
       await createBackend(
         "auto",

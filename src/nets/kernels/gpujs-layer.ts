@@ -1,7 +1,7 @@
 /**
  * The shared driver of the GPU.js kernels of a layer with weights (conv2d, linear): four one-output-per-thread
- * kernels — forward, ∂x, ∂w, ∂b — compiled per geometry with the sizes as kernel constants, cached until
- * `dispose`, run synchronously. Each layer supplies its kernels, its constants and its output lengths.
+ * kernels — forward, ∂x, ∂w, ∂b — compiled per geometry with the sizes as kernel constants, cached (the
+ * {@link MAX_GEOMETRIES} most recently used) until `dispose`, run synchronously. Each layer supplies its kernels, its constants and its output lengths.
  *
  * @module
  */
@@ -47,6 +47,14 @@ export interface GpujsLayerSpec<G, C extends IConstantsThis> {
 }
 
 /**
+ * How many geometries keep their compiled kernels: a caller sweeping batch sizes (the playground's particle
+ * count) would otherwise hold a shader program per size on the GL backends; the least recently used go first.
+ *
+ * @category Networks
+ */
+export const MAX_GEOMETRIES = 32;
+
+/**
  * Forward, backward and dispose of a layer's GPU.js kernels on one GPU.js instance (whatever backend it runs);
  * the instance stays the caller's: `dispose` destroys the compiled kernels, not the instance.
  *
@@ -55,11 +63,24 @@ export interface GpujsLayerSpec<G, C extends IConstantsThis> {
 export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLayerSpec<G, C>) => {
   type Compiled = Readonly<Record<"forward" | "dx" | "dw" | "db", IKernelRunShortcut>>;
   const cache = new Map<string, Compiled>();
+  const destroy = (k: Compiled): void => {
+    for (const kernel of Object.values(k)) kernel.destroy();
+  };
   const compile = (g: G): Compiled => {
     const constants = spec.constants(g);
     const key = JSON.stringify(constants);
     const hit = cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // most recently used last, so that eviction takes the least recently used
+      cache.delete(key);
+      cache.set(key, hit);
+      return hit;
+    }
+    if (cache.size >= MAX_GEOMETRIES) {
+      const [oldest, kernels] = cache.entries().next().value!;
+      cache.delete(oldest);
+      destroy(kernels);
+    }
     const lengths = spec.lengths(g);
     const make = (part: keyof Compiled): IKernelRunShortcut =>
       gpu.createKernel(spec.kernels[part], {
@@ -85,7 +106,7 @@ export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLay
       return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
     },
     dispose: (): void => {
-      for (const k of cache.values()) for (const kernel of Object.values(k)) kernel.destroy();
+      for (const k of cache.values()) destroy(k);
       cache.clear();
     },
   };

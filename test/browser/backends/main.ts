@@ -33,6 +33,8 @@ export interface RequestOutcome {
   readonly answer: string;
   /** The fallbacks it reported. */
   readonly fallbacks: readonly string[];
+  /** The renderer the report names (webgl2). */
+  readonly renderer: string | undefined;
   /** netKernels on the chosen mode: the implementation per op, or the Left's message. */
   readonly kernels: string;
 }
@@ -114,7 +116,13 @@ const check = async (): Promise<BackendsCheck> => {
   for (const request of ["auto", "webgpu", "webgl2", "webasm", "cpu"] as const) {
     const backend = await createBackend(request);
     if (E.isLeft(backend)) {
-      requests.push({ request, answer: backend.left.message, fallbacks: [], kernels: "" });
+      requests.push({
+        request,
+        answer: backend.left.message,
+        fallbacks: [],
+        renderer: undefined,
+        kernels: "",
+      });
       continue;
     }
     const kernels = netKernels(backend.right);
@@ -122,6 +130,7 @@ const check = async (): Promise<BackendsCheck> => {
       request,
       answer: backend.right.mode,
       fallbacks: backend.right.report.fallbacks,
+      renderer: backend.right.report.renderer,
       kernels: E.isLeft(kernels)
         ? kernels.left.message
         : (["conv2d", "linear", "attention"] as const)
