@@ -30,19 +30,18 @@ import { foldIn, type RngKey } from "../core/rng.js";
 import { size, type Tensor, type Tensor64 } from "../core/tensor.js";
 import { checkAll, isPositiveInteger } from "../core/validate.js";
 import { DATA_ORDER_START, dataOrder, gatherRows, nextBatch } from "../train/data-order.js";
-import { conv2dNode, linearNode, siluNode } from "./layers.js";
 import {
   forwardNetwork,
   initParameters,
   type LossAndGradient,
   layerParameterSpecs,
   networkGradients,
-  type ParameterLookup,
   type ParameterSpec,
   type Parameters,
 } from "./network.js";
+import type { NetOps, ParameterLookup } from "./ops.js";
 import { type AdamConfig, adamInit, adamStep } from "./optim/adam.js";
-import { type NetKernels, type Node, recordOp, type Tape } from "./tape.js";
+import type { NetKernels } from "./tape.js";
 
 /**
  * The architecture of a classifier of images [C, H, W] into K classes.
@@ -75,8 +74,8 @@ export interface Classifier {
   readonly classes: number;
   /** The parameters, in state-dict order (PyTorch `Conv2d` / `Linear` initialization). */
   readonly parameters: readonly ParameterSpec[];
-  /** The forward pass: images x [N, C, H, W] → logits z [N, K]. Runs under `runOnTape`. */
-  readonly apply: (tape: Tape, parameter: ParameterLookup, x: Node) => Node;
+  /** The forward pass: images x [N, C, H, W] → logits z [N, K], in any ops (see {@link NetOps}). */
+  readonly apply: <V>(ops: NetOps<V>, parameter: ParameterLookup<V>, x: V) => V;
 }
 
 /** Output size ⌊(n + 2·1 − 3)/2⌋ + 1 of a 3×3 convolution of stride 2 and padding 1. */
@@ -119,14 +118,6 @@ const flatFeatures = (c: ClassifierConfig): number => {
 };
 
 /**
- * Flattens x [N, …] to [N, D] (a view of the same data); the pullback reshapes ∂y back, i.e. passes it through.
- */
-const flattenNode = (tape: Tape, x: Node): Node => {
-  const n = x.value.shape[0];
-  return recordOp(tape, { shape: [n, x.value.data.length / n], data: x.value.data }, [x], (dy) => [dy]);
-};
-
-/**
  * The classifier of a validated architecture (see the module notes), with parameters `conv.{l}.weight` [Cₗ,
  * Cₗ₋₁, 3, 3] and `conv.{l}.bias`, `hidden.weight`/`.bias` and `output.weight`/`.bias`.
  *
@@ -144,14 +135,13 @@ export const classifier = (config: ClassifierConfig): Classifier => {
       ...layerParameterSpecs("hidden", [hidden, flatFeatures(config)]),
       ...layerParameterSpecs("output", [classes, hidden]),
     ],
-    apply: (tape, p, x) => {
+    apply: (ops, p, x) => {
       const h = channels.reduce(
-        (acc, _, l) =>
-          siluNode(tape, conv2dNode(tape, acc, p(`conv.${l}.weight`), p(`conv.${l}.bias`), STRIDE_2)),
+        (acc, _, l) => ops.silu(ops.conv2d(acc, p(`conv.${l}.weight`), p(`conv.${l}.bias`), STRIDE_2)),
         x,
       );
-      const u = siluNode(tape, linearNode(tape, flattenNode(tape, h), p("hidden.weight"), p("hidden.bias")));
-      return linearNode(tape, u, p("output.weight"), p("output.bias"));
+      const u = ops.silu(ops.linear(ops.flatten(h), p("hidden.weight"), p("hidden.bias")));
+      return ops.linear(u, p("output.weight"), p("output.bias"));
     },
   };
 };

@@ -50,6 +50,7 @@ export * from "./layers.js";
 export * from "./linear-shape.js";
 export * from "./mlp.js";
 export * from "./network.js";
+export * from "./ops.js";
 export * from "./optim/index.js";
 export * from "./precondition.js";
 export { residualAddReference } from "./reference/add.js";

@@ -22,6 +22,7 @@ import { groupNorm, groupNormBackward } from "./kernels/group-norm.js";
 import { linear, linearBackward } from "./kernels/linear.js";
 import { silu, siluBackward } from "./kernels/silu.js";
 import { upsampleNearest2x, upsampleNearest2xBackward } from "./kernels/upsample.js";
+import type { AttentionParameters } from "./ops.js";
 import { must, type Node, recordOp, type Tape } from "./tape.js";
 
 const like = (x: Tensor, data: Float32Array): Tensor => ({ shape: x.shape, data });
@@ -115,20 +116,11 @@ export const upsampleNode = (tape: Tape, x: Node): Node => {
 };
 
 /**
- * The parameter nodes of one attention block, named as in diffusers' state dicts.
+ * The parameter nodes of one attention block (see {@link AttentionParameters}).
  *
  * @category Networks
  */
-export interface AttentionNodes {
-  /** `to_q` weight [C, C] and bias [C]. */
-  readonly toQ: readonly [weight: Node, bias: Node];
-  /** `to_k` weight and bias. */
-  readonly toK: readonly [weight: Node, bias: Node];
-  /** `to_v` weight and bias. */
-  readonly toV: readonly [weight: Node, bias: Node];
-  /** `to_out.0` weight and bias. */
-  readonly toOut: readonly [weight: Node, bias: Node];
-}
+export type AttentionNodes = AttentionParameters<Node>;
 
 const PROJECTIONS = ["toQ", "toK", "toV", "toOut"] as const;
 
@@ -202,4 +194,36 @@ export const scaleRowsNode = (tape: Tape, x: Node, c: ArrayLike<number>): Node =
     return out;
   };
   return recordOp(tape, like(x.value, scaleRows(x.value.data)), [x], (dy) => [scaleRows(dy)]);
+};
+
+/**
+ * Zero padding by one row at the bottom and one column at the right, [N, C, H, W] → [N, C, H + 1, W + 1]
+ * (PyTorch `F.pad(x, (0, 1, 0, 1))`, what diffusers' `Downsample2D` does before a padding-0 conv); the pullback
+ * crops ∂y back to [N, C, H, W].
+ *
+ * @category Networks
+ */
+export const padBottomRightNode = (tape: Tape, x: Node): Node => {
+  const [n, c, h, w] = x.value.shape;
+  const y = new Float32Array(n * c * (h + 1) * (w + 1));
+  for (let p = 0; p < n * c; p++)
+    for (let i = 0; i < h; i++)
+      y.set(x.value.data.subarray((p * h + i) * w, (p * h + i + 1) * w), (p * (h + 1) + i) * (w + 1));
+  return recordOp(tape, { shape: [n, c, h + 1, w + 1], data: y }, [x], (dy) => {
+    const dx = new Float32Array(n * c * h * w);
+    for (let p = 0; p < n * c; p++)
+      for (let i = 0; i < h; i++)
+        dx.set(dy.subarray((p * (h + 1) + i) * (w + 1), (p * (h + 1) + i) * (w + 1) + w), (p * h + i) * w);
+    return [dx];
+  });
+};
+
+/**
+ * Flattens x [N, …] to [N, D] (a view of the same data); the pullback reshapes ∂y back, i.e. passes it through.
+ *
+ * @category Networks
+ */
+export const flattenNode = (tape: Tape, x: Node): Node => {
+  const n = x.value.shape[0];
+  return recordOp(tape, { shape: [n, x.value.data.length / n], data: x.value.data }, [x], (dy) => [dy]);
 };

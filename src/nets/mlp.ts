@@ -15,10 +15,8 @@
 import * as E from "fp-ts/lib/Either.js";
 import type { ScoreflowError } from "../core/errors.js";
 import { checkAll, isNonNegativeInteger, isPositive, isPositiveInteger } from "../core/validate.js";
-import { fourierFeatures } from "./embedding.js";
-import { addNode, linearNode, siluNode } from "./layers.js";
-import { layerParameterSpecs, type Network, type ParameterLookup, type ParameterSpec } from "./network.js";
-import { constantNode, must, type Node, type Tape } from "./tape.js";
+import { layerParameterSpecs, type Network, type ParameterSpec } from "./network.js";
+import type { NetOps, ParameterLookup } from "./ops.js";
 
 /**
  * Configuration of the MLP score network.
@@ -79,8 +77,9 @@ const parameterSpecs = (c: MlpConfig): ParameterSpec[] => [
   ...layerParameterSpecs("output", [c.dataDim, c.width]),
 ];
 
-const dense = (tape: Tape, p: ParameterLookup, name: string, x: Node): Node =>
-  linearNode(tape, x, p(`${name}.weight`), p(`${name}.bias`));
+/** A Linear layer `name` (`name.weight`, `name.bias`). */
+const dense = <V>(ops: NetOps<V>, p: ParameterLookup<V>, name: string, x: V): V =>
+  ops.linear(x, p(`${name}.weight`), p(`${name}.bias`));
 
 /**
  * The MLP as a {@link Network}: sampleShape [D], parameters in the order above (PyTorch `Linear` init, frozen
@@ -92,24 +91,21 @@ export const mlpNetwork = (config: MlpConfig): Network => ({
   name: "MLP",
   sampleShape: [config.dataDim],
   parameters: parameterSpecs(config),
-  apply: (tape, p, x, noise) => {
-    const features = must(
-      fourierFeatures(noise, p("time_proj.weight").value, { log: false, flipSinToCos: false }),
-    );
-    const e = constantNode(tape, features);
+  apply: (ops, p, x, noise) => {
+    const e = ops.fourierFeatures(noise, p("time_proj.weight"), { log: false, flipSinToCos: false });
     const tau = dense(
-      tape,
+      ops,
       p,
       "time_embedding.linear_2",
-      siluNode(tape, dense(tape, p, "time_embedding.linear_1", e)),
+      ops.silu(dense(ops, p, "time_embedding.linear_1", e)),
     );
-    const tauAct = siluNode(tape, tau);
-    let h = addNode(tape, dense(tape, p, "input", x), tau);
+    const tauAct = ops.silu(tau);
+    let h = ops.add(dense(ops, p, "input", x), tau);
     for (let k = 0; k < config.blocks; k++) {
-      const u = dense(tape, p, `blocks.${k}.linear_1`, siluNode(tape, h));
-      const v = addNode(tape, u, dense(tape, p, `blocks.${k}.time_emb_proj`, tauAct));
-      h = addNode(tape, h, dense(tape, p, `blocks.${k}.linear_2`, siluNode(tape, v)));
+      const u = dense(ops, p, `blocks.${k}.linear_1`, ops.silu(h));
+      const v = ops.add(u, dense(ops, p, `blocks.${k}.time_emb_proj`, tauAct));
+      h = ops.add(h, dense(ops, p, `blocks.${k}.linear_2`, ops.silu(v)));
     }
-    return dense(tape, p, "output", siluNode(tape, h));
+    return dense(ops, p, "output", ops.silu(h));
   },
 });

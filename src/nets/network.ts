@@ -18,13 +18,13 @@ import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
 import { fillNormal, fillUniform, foldIn, type RngKey } from "../core/rng.js";
 import { size, type Tensor } from "../core/tensor.js";
+import { type NetOps, type ParameterLookup, tapeOps } from "./ops.js";
 import {
   backward,
   constantNode,
   createTape,
   type Gradients,
   type NetKernels,
-  type Node,
   parameterNode,
   runOnTape,
   type Tape,
@@ -79,13 +79,6 @@ export interface ParameterSpec {
 export type Parameters = ReadonlyMap<string, Tensor>;
 
 /**
- * Looks up a parameter node by name during a forward pass.
- *
- * @category Networks
- */
-export type ParameterLookup = (name: string) => Node;
-
-/**
  * A network: what it is, what it takes, its parameters and its forward pass.
  *
  * @category Networks
@@ -99,10 +92,11 @@ export interface Network {
   readonly parameters: readonly ParameterSpec[];
   /**
    * The forward pass: x [N, ...sampleShape] and one conditioning scalar per sample → output [N, …] (x's shape for
-   * score networks, which samplers and losses rely on).
-   * Runs under {@link runOnTape}; shapes are the caller's invariant (checked by {@link forwardNetwork}).
+   * score networks, which samplers and losses rely on), written once in the ops of {@link NetOps} and run by any
+   * of their implementations (a tape: {@link forwardNetwork}, {@link networkGradients}; the GPU:
+   * `forwardNetworkWebgpu`). Runs under {@link runOnTape}; shapes are the caller's invariant.
    */
-  readonly apply: (tape: Tape, parameter: ParameterLookup, x: Node, noise: Float64Array) => Node;
+  readonly apply: <V>(ops: NetOps<V>, parameter: ParameterLookup<V>, x: V, noise: Float64Array) => V;
 }
 
 /**
@@ -230,7 +224,7 @@ export const forwardNetwork = (
   E.chain((c: Float64Array) =>
     runOnTape(() => {
       const tape = createTape(kernels, false);
-      return network.apply(tape, lookup(tape, network, parameters), constantNode(tape, x), c).value;
+      return network.apply(tapeOps(tape), lookup(tape, network, parameters), constantNode(tape, x), c).value;
     }),
   )(checkInput(network, x, noise));
 
@@ -278,7 +272,7 @@ export const networkGradients = (
   E.chain((c: Float64Array) => {
     const tape = createTape(kernels, true);
     const ran = runOnTape(() =>
-      network.apply(tape, lookup(tape, network, parameters), constantNode(tape, x), c),
+      network.apply(tapeOps(tape), lookup(tape, network, parameters), constantNode(tape, x), c),
     );
     if (E.isLeft(ran)) return ran;
     const y = ran.right;
@@ -326,7 +320,7 @@ export const networkDivergence = (
   return E.chain((c: Float64Array) => {
     const tape = createTape(kernels, true);
     const ran = runOnTape(() =>
-      network.apply(tape, lookup(tape, network, parameters), parameterNode(tape, INPUT, x), c),
+      network.apply(tapeOps(tape), lookup(tape, network, parameters), parameterNode(tape, INPUT, x), c),
     );
     if (E.isLeft(ran)) return ran;
     const [n, d] = x.shape;

@@ -13,7 +13,6 @@ import type { ScoreflowError } from "../core/errors.js";
 import type { Tensor } from "../core/tensor.js";
 import { checkAll, isPositive, isPositiveInteger } from "../core/validate.js";
 import type { DenoiserModel } from "../samplers/model.js";
-import { addNode, scaleRowsNode } from "./layers.js";
 import { forwardForSampler, type Network, type Parameters } from "./network.js";
 import type { NetKernels } from "./tape.js";
 
@@ -142,16 +141,11 @@ export const preconditionedNetwork = (network: Network, p: Preconditioning): Net
   name: `${p.kind.toUpperCase()}-preconditioned ${network.name}`,
   sampleShape: network.sampleShape,
   parameters: network.parameters,
-  apply: (tape, parameter, xHat, sigmas) => {
+  apply: (ops, parameter, xHat, sigmas) => {
     const cs = Array.from(sigmas, (s) => preconditioningCoefficients(p, s));
     const at = (k: keyof PreconditioningCoefficients) => cs.map((c) => c[k]);
-    const f = network.apply(
-      tape,
-      parameter,
-      scaleRowsNode(tape, xHat, at("cIn")),
-      Float64Array.from(at("cNoise")),
-    );
-    return addNode(tape, scaleRowsNode(tape, xHat, at("cSkip")), scaleRowsNode(tape, f, at("cOut")));
+    const f = network.apply(ops, parameter, ops.scaleRows(xHat, at("cIn")), Float64Array.from(at("cNoise")));
+    return ops.add(ops.scaleRows(xHat, at("cSkip")), ops.scaleRows(f, at("cOut")));
   },
 });
 

@@ -24,22 +24,11 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
 import { size } from "../core/tensor.js";
-import { fourierFeatures, fourierFeaturesBackward, timestepEmbedding } from "./embedding.js";
+import { timestepEmbedding } from "./embedding.js";
 import { type Unet2DConfig, unet2DParameters } from "./io/unet-config.js";
-import {
-  addChannelBiasNode,
-  addNode,
-  attentionNode,
-  concatNode,
-  conv2dNode,
-  groupNormNode,
-  linearNode,
-  scaleRowsNode,
-  siluNode,
-  upsampleNode,
-} from "./layers.js";
-import { type Network, type ParameterLookup, type ParameterSpec, pytorchUniform } from "./network.js";
-import { constantNode, must, type Node, recordOp, type Tape } from "./tape.js";
+import { type Network, type ParameterSpec, pytorchUniform } from "./network.js";
+import type { NetOps, ParameterLookup } from "./ops.js";
+import { must } from "./tape.js";
 
 const CONTEXT = "UNet2DModel";
 
@@ -68,51 +57,51 @@ const parameterSpecs = (config: Unet2DConfig): readonly ParameterSpec[] => {
   });
 };
 
-/** Everything a block needs during one pass: the tape, the parameters, the config and SiLU(e). */
-interface Scope {
-  readonly tape: Tape;
-  readonly parameter: ParameterLookup;
+/** Everything a block needs during one pass: the ops, the parameters, the config and SiLU(e). */
+interface Scope<V> {
+  readonly ops: NetOps<V>;
+  readonly parameter: ParameterLookup<V>;
   readonly config: Unet2DConfig;
   /** SiLU of the time embedding, [N, T]: every ResNet block's `time_emb_proj` input. */
-  readonly tembAct: Node;
+  readonly tembAct: V;
 }
 
 /** A Conv2d (`name.weight`, `name.bias`) with the given stride and padding. */
-const conv = (s: Scope, name: string, x: Node, stride: number, padding: number): Node =>
-  conv2dNode(s.tape, x, s.parameter(`${name}.weight`), s.parameter(`${name}.bias`), { stride, padding });
+const conv = <V>(s: Scope<V>, name: string, x: V, stride: number, padding: number): V =>
+  s.ops.conv2d(x, s.parameter(`${name}.weight`), s.parameter(`${name}.bias`), { stride, padding });
 
 /** A GroupNorm (`name.weight` = γ, `name.bias` = β) with `groups` groups and ε = norm_eps. */
-const norm = (s: Scope, name: string, x: Node, groups: number): Node =>
-  groupNormNode(s.tape, x, s.parameter(`${name}.weight`), s.parameter(`${name}.bias`), {
+const norm = <V>(s: Scope<V>, name: string, x: V, groups: number): V =>
+  s.ops.groupNorm(x, s.parameter(`${name}.weight`), s.parameter(`${name}.bias`), {
     groups,
     eps: s.config.normEps,
   });
 
 /** y = x / f per element (skipped when f = 1, where it is the identity). */
-const divide = (s: Scope, x: Node, f: number): Node =>
-  f === 1 ? x : scaleRowsNode(s.tape, x, new Float64Array(x.value.shape[0]).fill(1 / f));
+const divide = <V>(s: Scope<V>, x: V, f: number): V =>
+  f === 1 ? x : s.ops.scaleRows(x, new Float64Array(s.ops.shape(x)[0]).fill(1 / f));
 
 /**
  * `ResnetBlock2D` with time_embedding_norm "default" and dropout 0:
  * (s(x) + conv2(SiLU(GN₂(conv1(SiLU(GN₁(x))) + time_emb_proj(SiLU(e)))))) / f.
  */
-const resnet = (s: Scope, name: string, x: Node, f: number): Node => {
+const resnet = <V>(s: Scope<V>, name: string, x: V, f: number): V => {
+  const { ops } = s;
   const g = s.config.normNumGroups;
-  let h = conv(s, `${name}.conv1`, siluNode(s.tape, norm(s, `${name}.norm1`, x, g)), 1, 1);
-  const e = linearNode(
-    s.tape,
+  let h = conv(s, `${name}.conv1`, ops.silu(norm(s, `${name}.norm1`, x, g)), 1, 1);
+  const e = ops.linear(
     s.tembAct,
     s.parameter(`${name}.time_emb_proj.weight`),
     s.parameter(`${name}.time_emb_proj.bias`),
   );
-  h = addChannelBiasNode(s.tape, h, e);
-  h = conv(s, `${name}.conv2`, siluNode(s.tape, norm(s, `${name}.norm2`, h, g)), 1, 1);
-  const shortcut = x.value.shape[1] === h.value.shape[1] ? x : conv(s, `${name}.conv_shortcut`, x, 1, 0);
-  return divide(s, addNode(s.tape, shortcut, h), f);
+  h = ops.addChannelBias(h, e);
+  h = conv(s, `${name}.conv2`, ops.silu(norm(s, `${name}.norm2`, h, g)), 1, 1);
+  const shortcut = ops.shape(x)[1] === ops.shape(h)[1] ? x : conv(s, `${name}.conv_shortcut`, x, 1, 0);
+  return divide(s, ops.add(shortcut, h), f);
 };
 
 /** `Attention` with a residual connection: (x + Attn(GN(x))) / f, heads of attention_head_dim channels. */
-const attention = (s: Scope, name: string, x: Node, groups: number, f: number): Node => {
+const attention = <V>(s: Scope<V>, name: string, x: V, groups: number, f: number): V => {
   const projection = (p: string) =>
     [s.parameter(`${name}.${p}.weight`), s.parameter(`${name}.${p}.bias`)] as const;
   const weights = {
@@ -122,92 +111,60 @@ const attention = (s: Scope, name: string, x: Node, groups: number, f: number): 
     toOut: projection("to_out.0"),
   };
   const normed = norm(s, `${name}.group_norm`, x, groups);
-  const headDim = s.config.attentionHeadDim ?? x.value.shape[1];
-  return attentionNode(s.tape, normed, weights, x, { headDim, rescaleOutputFactor: f });
-};
-
-/**
- * Zero padding by one row at the bottom and one column at the right, [N, C, H, W] → [N, C, H + 1, W + 1]
- * (PyTorch `F.pad(x, (0, 1, 0, 1))`, what `Downsample2D` does before a padding-0 conv); the pullback crops
- * ∂y back to [N, C, H, W].
- */
-const padBottomRightNode = (tape: Tape, x: Node): Node => {
-  const [n, c, h, w] = x.value.shape;
-  const y = new Float32Array(n * c * (h + 1) * (w + 1));
-  for (let p = 0; p < n * c; p++)
-    for (let i = 0; i < h; i++)
-      y.set(x.value.data.subarray((p * h + i) * w, (p * h + i + 1) * w), (p * (h + 1) + i) * (w + 1));
-  return recordOp(tape, { shape: [n, c, h + 1, w + 1], data: y }, [x], (dy) => {
-    const dx = new Float32Array(n * c * h * w);
-    for (let p = 0; p < n * c; p++)
-      for (let i = 0; i < h; i++)
-        dx.set(dy.subarray((p * (h + 1) + i) * (w + 1), (p * (h + 1) + i) * (w + 1) + w), (p * h + i) * w);
-    return [dx];
-  });
+  const headDim = s.config.attentionHeadDim ?? s.ops.shape(x)[1];
+  return s.ops.attention(normed, weights, x, { headDim, rescaleOutputFactor: f });
 };
 
 /** `Downsample2D(use_conv=True)`: a 3×3 stride-2 conv with padding p; p = 0 pads bottom/right by 1 first. */
-const downsample = (s: Scope, name: string, x: Node): Node => {
+const downsample = <V>(s: Scope<V>, name: string, x: V): V => {
   const p = s.config.downsamplePadding;
-  return conv(s, `${name}.conv`, p === 0 ? padBottomRightNode(s.tape, x) : x, 2, p);
+  return conv(s, `${name}.conv`, p === 0 ? s.ops.padBottomRight(x) : x, 2, p);
 };
 
 /** `Upsample2D(use_conv=True)`: nearest-neighbour 2× then a 3×3 conv with padding 1. */
-const upsample = (s: Scope, name: string, x: Node): Node =>
-  conv(s, `${name}.conv`, upsampleNode(s.tape, x), 1, 1);
+const upsample = <V>(s: Scope<V>, name: string, x: V): V => conv(s, `${name}.conv`, s.ops.upsample(x), 1, 1);
 
 /**
  * The time features γ(t) [N, C₀ or 2C₀]: the sinusoidal `Timesteps(C₀, flip_sin_to_cos, freq_shift)`, a
- * constant; or `GaussianFourierProjection` of ln t, recorded with its pullback to the frequencies.
+ * constant; or `GaussianFourierProjection` of ln t (frozen, as in diffusers).
  */
-const timeFeatures = (
-  tape: Tape,
-  parameter: ParameterLookup,
+const timeFeatures = <V>(
+  ops: NetOps<V>,
+  parameter: ParameterLookup<V>,
   config: Unet2DConfig,
   t: Float64Array,
-): Node => {
+): V => {
   if (config.timeEmbeddingType === "positional") {
     const options = {
       embeddingDim: config.blockOutChannels[0],
       flipSinToCos: config.flipSinToCos,
       downscaleFreqShift: config.freqShift,
     };
-    return constantNode(tape, must(timestepEmbedding(t, options)));
+    return ops.constant(must(timestepEmbedding(t, options)));
   }
-  const w = parameter(FOURIER_WEIGHT);
-  const e = must(fourierFeatures(t, w.value, FOURIER_OPTIONS));
-  return recordOp(tape, e, [w], (de) => {
-    const dw = must(fourierFeaturesBackward(t, w.value, { shape: e.shape, data: de }, FOURIER_OPTIONS));
-    return [dw.data];
-  });
+  return ops.fourierFeatures(t, parameter(FOURIER_WEIGHT), FOURIER_OPTIONS);
 };
 
-/** `UNet2DModel.forward` on a tape (module equations); shapes are invariants checked by the caller. */
+/** `UNet2DModel.forward` in any ops (module equations); shapes are invariants checked by the caller. */
 const forward =
   (config: Unet2DConfig) =>
-  (tape: Tape, parameter: ParameterLookup, x: Node, t: Float64Array): Node => {
-    const n = x.value.shape[0];
+  <V>(ops: NetOps<V>, parameter: ParameterLookup<V>, x: V, t: Float64Array): V => {
+    const [n] = ops.shape(x);
     const L = config.blockOutChannels.length;
-    const timeLinear = (name: string, v: Node) =>
-      linearNode(
-        tape,
-        v,
-        parameter(`time_embedding.${name}.weight`),
-        parameter(`time_embedding.${name}.bias`),
-      );
-    const features = timeFeatures(tape, parameter, config, t);
-    const temb = timeLinear("linear_2", siluNode(tape, timeLinear("linear_1", features)));
-    const s: Scope = { tape, parameter, config, tembAct: siluNode(tape, temb) };
+    const timeLinear = (name: string, v: V) =>
+      ops.linear(v, parameter(`time_embedding.${name}.weight`), parameter(`time_embedding.${name}.bias`));
+    const features = timeFeatures(ops, parameter, config, t);
+    const temb = timeLinear("linear_2", ops.silu(timeLinear("linear_1", features)));
+    const s: Scope<V> = { ops, parameter, config, tembAct: ops.silu(temb) };
 
     const centered = config.centerInputSample
-      ? addNode(
-          tape,
-          scaleRowsNode(tape, x, new Float64Array(n).fill(2)),
-          constantNode(tape, { shape: x.value.shape, data: new Float32Array(x.value.data.length).fill(-1) }),
+      ? ops.add(
+          ops.scaleRows(x, new Float64Array(n).fill(2)),
+          ops.constant({ shape: ops.shape(x), data: new Float32Array(size(ops.shape(x))).fill(-1) }),
         )
       : x;
     let h = conv(s, "conv_in", centered, 1, 1);
-    const skips: Node[] = [h];
+    const skips: V[] = [h];
     for (let i = 0; i < L; i++) {
       const block = `down_blocks.${i}`;
       for (let j = 0; j < config.layersPerBlock; j++) {
@@ -231,7 +188,7 @@ const forward =
     for (let i = 0; i < L; i++) {
       const block = `up_blocks.${i}`;
       for (let j = 0; j <= config.layersPerBlock; j++) {
-        h = concatNode(tape, [h, skips.pop()!]);
+        h = ops.concat([h, skips.pop()!]);
         h = resnet(s, `${block}.resnets.${j}`, h, 1);
         if (config.upBlockTypes[i] === "AttnUpBlock2D")
           h = attention(s, `${block}.attentions.${j}`, h, config.normNumGroups, 1);
@@ -239,11 +196,10 @@ const forward =
       if (i < L - 1) h = upsample(s, `${block}.upsamplers.0`, h);
     }
 
-    h = siluNode(tape, norm(s, "conv_norm_out", h, config.normNumGroups));
+    h = ops.silu(norm(s, "conv_norm_out", h, config.normNumGroups));
     const y = conv(s, "conv_out", h, 1, 1);
     return config.timeEmbeddingType === "fourier"
-      ? scaleRowsNode(
-          tape,
+      ? ops.scaleRows(
           y,
           t.map((v) => 1 / v),
         )

@@ -12,6 +12,7 @@ import {
   networkGradients,
   type Parameters,
 } from "../../src/nets/network.js";
+import { tapeOps } from "../../src/nets/ops.js";
 import { unet2DReference } from "../../src/nets/reference/unet.js";
 import {
   backward,
@@ -236,7 +237,7 @@ const tapeGradients = (
   const tape = createTape(kernels, true);
   const xNode = parameterNode(tape, "input x", x);
   const y = net.apply(
-    tape,
+    tapeOps(tape),
     (name) => parameterNode(tape, name, params.get(name)!),
     xNode,
     Float64Array.from(t),
