@@ -67,3 +67,11 @@ export * from "./tape.js";
 export * from "./unet.js";
 export type { MicroKernelName } from "./wasm/micro-kernels.js";
 export { type KernelThreads, MIN_FLOPS_PER_THREAD } from "./wasm/threads.js";
+export {
+  type DeviceBuffer,
+  type DeviceValue,
+  forwardNetworkWebgpu,
+  type ResidentParameters,
+  type WebgpuNetKernels,
+  webgpuNetKernels,
+} from "./webgpu/forward.js";

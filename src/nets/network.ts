@@ -181,7 +181,13 @@ export const checkParameters = (
   return E.right(parameters);
 };
 
-const checkInput = (
+/**
+ * Checks a network's input at the boundary: x is [N, ...sampleShape] with N ≥ 1 and `noise` holds N finite
+ * conditioning scalars; returns them as float64.
+ *
+ * @category Networks
+ */
+export const checkNetworkInput = (
   network: Network,
   x: Tensor,
   noise: ArrayLike<number>,
@@ -226,7 +232,7 @@ export const forwardNetwork = (
       const tape = createTape(kernels, false);
       return network.apply(tapeOps(tape), lookup(tape, network, parameters), constantNode(tape, x), c).value;
     }),
-  )(checkInput(network, x, noise));
+  )(checkNetworkInput(network, x, noise));
 
 /**
  * A scalar loss of the network output and its gradient ∂L/∂y.
@@ -284,7 +290,7 @@ export const networkGradients = (
     const frozen = new Set(network.parameters.filter((s) => !s.trainable).map((s) => s.name));
     const gradients = new Map([...grads.right].filter(([name]) => !frozen.has(name)));
     return E.right({ loss: l.loss, output: y.value, gradients });
-  })(checkInput(network, x, noise));
+  })(checkNetworkInput(network, x, noise));
 
 /** The tape name of the input when differentiating with respect to it (no state-dict name has angle brackets). */
 const INPUT = "<input>";
@@ -334,7 +340,7 @@ export const networkDivergence = (
       for (let r = 0; r < n; r++) divergence[r] += dx[r * d + j];
     }
     return E.right(divergence);
-  })(checkInput(network, x, noise));
+  })(checkNetworkInput(network, x, noise));
 };
 
 /**

@@ -16,13 +16,14 @@ import type { Conv2dImplementation, Conv2dKernels } from "./conv2d.js";
 import { gpujsLayer } from "./gpujs-layer.js";
 
 /** The geometry as kernel constants. */
-type ConvConstants = {
+export type ConvConstants = {
   readonly [K in keyof Conv2dShape]: number;
 };
 
 type This = IKernelFunctionThis<ConvConstants>;
 
-function forwardKernel(this: This, x: number[], w: number[], b: number[]): number {
+/** The forward kernel, y[n, o, i, j] = b[o] + Σ_{c,u,v} w[o, c, u, v]·x[n, c, s·i + u − p, s·j + v − p]. */
+export function conv2dForwardKernel(this: This, x: number[], w: number[], b: number[]): number {
   const t = this.thread.x;
   const j = t % this.constants.wout;
   const t1 = Math.floor(t / this.constants.wout);
@@ -131,7 +132,7 @@ export const gpujsConv2d = (
   reason,
   ...gpujsLayer<Conv2dShape, ConvConstants>(gpu, {
     kernels: {
-      forward: forwardKernel,
+      forward: conv2dForwardKernel,
       dx: inputGradientKernel,
       dw: weightGradientKernel,
       db: biasGradientKernel,

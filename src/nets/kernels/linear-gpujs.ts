@@ -14,7 +14,7 @@ import { gpujsLayer } from "./gpujs-layer.js";
 import type { LinearImplementation, LinearKernels } from "./linear.js";
 
 /** The geometry as kernel constants. */
-type LinearConstants = {
+export type LinearConstants = {
   /** Rows R. */
   readonly rows: number;
   /** Input features. */
@@ -25,7 +25,8 @@ type LinearConstants = {
 
 type This = IKernelFunctionThis<LinearConstants>;
 
-function forwardKernel(this: This, x: number[], w: number[], b: number[]): number {
+/** The forward kernel, y[r, o] = b[o] + Σₖ x[r, k]·W[o, k]. */
+export function linearForwardKernel(this: This, x: number[], w: number[], b: number[]): number {
   const o = this.thread.x % this.constants.nout;
   const r = Math.floor(this.thread.x / this.constants.nout);
   let sum = b[o];
@@ -78,7 +79,7 @@ export const gpujsLinear = (
   reason,
   ...gpujsLayer<LinearShape, LinearConstants>(gpu, {
     kernels: {
-      forward: forwardKernel,
+      forward: linearForwardKernel,
       dx: inputGradientKernel,
       dw: weightGradientKernel,
       db: biasGradientKernel,

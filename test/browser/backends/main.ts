@@ -8,20 +8,26 @@ import {
   type BackendRequest,
   createBackend,
   disposeBackend,
+  edmPreconditioning,
   foldIn,
+  forwardNetwork,
+  forwardNetworkWebgpu,
   initParameters,
   type LossAndGradient,
   mlpConfig,
   mlpNetwork,
+  type NetKernels,
   type Network,
   netKernels,
   networkGradients,
   orThrow,
+  preconditionedNetwork,
   rngKey,
   type Tensor,
   tensorSpace,
   unet2DConfig,
   unet2DModel,
+  webgpuNetKernels,
   zeros32,
 } from "../../../src/index.js";
 
@@ -59,13 +65,50 @@ export interface Agreement {
   readonly ms: number;
 }
 
+/** One network's forward pass on webgpu against cpu. */
+export interface GpuAgreement {
+  /** The network's name. */
+  readonly network: string;
+  /** max |y − y_cpu| / max |y_cpu|. */
+  readonly output: number;
+  /** Milliseconds of the first pass (compiling every kernel) and of the second. */
+  readonly ms: readonly [first: number, second: number];
+}
+
 /** The whole check. */
 export interface BackendsCheck {
   /** Each request's outcome. */
   readonly requests: readonly RequestOutcome[];
   /** Each network on each mode that runs the ops. */
   readonly agreements: readonly Agreement[];
+  /** Each network's forward pass on webgpu, or why none ran. */
+  readonly webgpu: readonly GpuAgreement[] | string;
+  /** Live GPU buffers (created − destroyed) after 2 and after 40 forward passes of the MLP with new inputs. */
+  readonly liveBuffers: readonly [after2: number, after40: number];
 }
+
+/** GPU buffers created and destroyed so far, counted at the WebGPU API (installed before any device exists). */
+const buffers = { created: 0, destroyed: 0 };
+const countBuffers = (): void => {
+  const api = globalThis as unknown as {
+    readonly GPUDevice?: { readonly prototype: { createBuffer: (descriptor: unknown) => unknown } };
+    readonly GPUBuffer?: { readonly prototype: { destroy: () => void } };
+  };
+  if (api.GPUDevice === undefined || api.GPUBuffer === undefined) return;
+  const device = api.GPUDevice.prototype;
+  const create = device.createBuffer;
+  device.createBuffer = function (this: unknown, descriptor: unknown) {
+    buffers.created++;
+    return create.call(this, descriptor);
+  };
+  const buffer = api.GPUBuffer.prototype;
+  const destroy = buffer.destroy;
+  buffer.destroy = function (this: unknown) {
+    buffers.destroyed++;
+    destroy.call(this);
+  };
+};
+countBuffers();
 
 const mse = (out: Tensor): LossAndGradient => {
   const n = out.data.length;
@@ -163,7 +206,84 @@ const check = async (): Promise<BackendsCheck> => {
     }
     await disposeBackend(backend.right);
   }
-  return { requests, agreements };
+  return { requests, agreements, webgpu: await onWebgpu(cpu), liveBuffers: await liveBuffers() };
+};
+
+/** {@link BackendsCheck.liveBuffers}: whether a pass frees what it allocates. */
+const liveBuffers = async (): Promise<readonly [number, number]> => {
+  const backend = orThrow(await createBackend("webgpu"));
+  const gpu = orThrow(webgpuNetKernels(backend));
+  const parameters = initParameters(mlp, foldIn(key, 3));
+  const live: number[] = [];
+  for (let i = 1; i <= 40; i++) {
+    const x = space.normalLike(foldIn(key, 100 + i), zeros32([256, 2]));
+    orThrow(await forwardNetworkWebgpu(gpu, mlp, parameters, x, cases[1].noise));
+    if (i === 2 || i === 40) live.push(buffers.created - buffers.destroyed);
+  }
+  await gpu.dispose();
+  await disposeBackend(backend);
+  return [live[0], live[1]];
+};
+
+/** A U-Net with Fourier time features and downsample padding 0 (the other code paths of UNet2DModel). */
+const fourierUnet = orThrow(
+  unet2DModel(
+    orThrow(
+      unet2DConfig({
+        sample_size: 8,
+        in_channels: 2,
+        out_channels: 2,
+        layers_per_block: 1,
+        block_out_channels: [8, 16],
+        down_block_types: ["AttnDownBlock2D", "DownBlock2D"],
+        up_block_types: ["UpBlock2D", "AttnUpBlock2D"],
+        norm_num_groups: 4,
+        attention_head_dim: 4,
+        time_embedding_type: "fourier",
+        downsample_padding: 0,
+        center_input_sample: true,
+      }),
+    ),
+  ),
+);
+
+/** The forward passes of every case, the Fourier U-Net and the EDM-preconditioned MLP on webgpu against cpu. */
+const onWebgpu = async (cpu: NetKernels): Promise<readonly GpuAgreement[] | string> => {
+  const backend = await createBackend("webgpu");
+  if (E.isLeft(backend)) return backend.left.message;
+  const gpu = orThrow(webgpuNetKernels(backend.right));
+  const all = [
+    ...cases,
+    {
+      network: fourierUnet,
+      x: space.normalLike(foldIn(key, 4), zeros32([3, 2, 8, 8])),
+      noise: [0.01, 1, 80],
+    },
+    {
+      network: preconditionedNetwork(mlp, orThrow(edmPreconditioning(0.5))),
+      x: space.normalLike(foldIn(key, 5), zeros32([64, 2])),
+      noise: Array.from({ length: 64 }, (_, i) => 0.002 * 1.2 ** i),
+    },
+  ];
+  const results: GpuAgreement[] = [];
+  for (const { network, x, noise } of all) {
+    const parameters = initParameters(network, foldIn(key, 3));
+    const reference = orThrow(forwardNetwork(cpu, network, parameters, x, noise));
+    const t0 = performance.now();
+    const first = orThrow(await forwardNetworkWebgpu(gpu, network, parameters, x, noise));
+    const t1 = performance.now();
+    const second = orThrow(await forwardNetworkWebgpu(gpu, network, parameters, x, noise));
+    const t2 = performance.now();
+    if (relativeGap(first.data, second.data) !== 0) return `${network.name}: two passes differ`;
+    results.push({
+      network: network.name,
+      output: relativeGap(second.data, reference.data),
+      ms: [t1 - t0, t2 - t1],
+    });
+  }
+  await gpu.dispose();
+  await disposeBackend(backend.right);
+  return results;
 };
 
 (window as unknown as { backendsCheck: Promise<BackendsCheck> }).backendsCheck = check();
