@@ -75,3 +75,4 @@ export {
   type WebgpuNetKernels,
   webgpuNetKernels,
 } from "./webgpu/forward.js";
+export { samplerModelWebgpu } from "./webgpu/sampler-model.js";

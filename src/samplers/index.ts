@@ -6,6 +6,8 @@
  *
  * @module
  */
+
+export * from "./async-model.js";
 export { type BatchSpace, rowNorms, tensorBatchSpace } from "./batch-space.js";
 export * from "./ddim.js";
 export * from "./ddpm.js";
