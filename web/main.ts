@@ -11,6 +11,7 @@ import shipped from "virtual:shipped-model";
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import {
+  asyncModelSteps,
   type BackendRequest,
   createBackend,
   type DdpmSchedule,
@@ -18,6 +19,7 @@ import {
   disposeBackend,
   disposeNetKernels,
   foldIn,
+  isSoftwareRenderer,
   type LinearSde,
   type ModelDescription,
   type NetBackend,
@@ -28,8 +30,8 @@ import {
   predictAs,
   rngKey,
   SAMPLER_FAMILIES,
+  type SamplerClock,
   type SamplerFamily,
-  type SamplerFamilyRun,
   type ScoreModel,
   type SolverStep,
   samplerFamilyInfo,
@@ -42,11 +44,15 @@ import {
   tensorBatchSpace,
   trainSteps,
   vpSde,
+  type WebgpuNetKernels,
+  webgpuNetKernels,
 } from "scoreflow";
 import { type Displayed, displayed } from "./display.js";
 import { arrowGrid, COLORS, drawArrows, drawPoints, drawTrails, prepare, VIEW_RADIUS } from "./draw.js";
 import {
   exactModel,
+  type GpuNetworkSampler,
+  gpuNetworkSampler,
   type LoadedNetwork,
   networkFromFiles,
   networkSampler,
@@ -114,6 +120,7 @@ const ui = {
 const probe: PlaygroundProbe = {
   ready: false,
   backend: "",
+  gpu: undefined,
   pretrained: shipped === undefined ? "missing" : "loading",
   sampling: {
     status: "idle",
@@ -160,19 +167,64 @@ const setStatus = (target: HTMLElement, text: string, failed = false): void => {
 // ---------------------------------------------------------------------------------------------------------
 // The compute backend
 
-/** The backend the networks run on, with the kernels of its ops. */
+/** The GPU that samples networks through WebGPU: its backend, the forward kernels and the adapter's name. */
+interface GpuSampling {
+  readonly backend: NetBackend;
+  readonly kernels: WebgpuNetKernels;
+  readonly adapter: string;
+}
+
+/**
+ * The backend the networks run on, with the kernels of its ops (training, the score field, and sampling unless
+ * `gpu` samples them).
+ */
 interface Compute {
   readonly backend: NetBackend;
   readonly kernels: NetKernels;
   readonly mode: string;
+  readonly gpu: GpuSampling | undefined;
 }
 
 let compute: Compute | undefined;
 
 /**
+ * The GPU for sampling networks: on a webgpu request, any adapter; on auto, a hardware one (a software adapter,
+ * e.g. SwiftShader, is slower than the CPU path and is passed over, saying so).
+ */
+const startGpuSampling = async (
+  request: BackendRequest,
+  lines: string[],
+): Promise<GpuSampling | undefined> => {
+  if (request !== "webgpu" && request !== "auto") return undefined;
+  const backend = await createBackend("webgpu");
+  if (E.isLeft(backend)) {
+    lines.push(`sampling on webgpu: ${backend.left.message}`);
+    return undefined;
+  }
+  const adapter = backend.right.report.renderer ?? "an unnamed adapter";
+  const kernels = webgpuNetKernels(backend.right);
+  if (E.isLeft(kernels) || (request === "auto" && isSoftwareRenderer(adapter))) {
+    lines.push(
+      `sampling on webgpu: passed over, ${E.isLeft(kernels) ? kernels.left.message : `its adapter is software (${adapter})`}`,
+    );
+    await disposeBackend(backend.right);
+    return undefined;
+  }
+  lines.push(`networks sample on webgpu (${adapter}): forward passes on the GPU, one readback each`);
+  return { backend: backend.right, kernels: kernels.right, adapter };
+};
+
+/** Frees the GPU's resident parameters and kernels, and its backend. */
+const disposeGpuSampling = async (gpu: GpuSampling): Promise<void> => {
+  await gpu.kernels.dispose();
+  await disposeBackend(gpu.backend);
+};
+
+/**
  * Starts a backend for `request` and compiles the network kernels on it. When the request is unavailable or
- * the chosen mode has no kernels (webgpu, whose kernels are asynchronous), says why and falls back to webasm,
- * then cpu.
+ * the chosen mode has no synchronous kernels (webgpu, whose kernels answer with Promises), says why and falls
+ * back to auto's choice, then webasm, then cpu; networks still sample on webgpu when `startGpuSampling` finds
+ * a GPU.
  */
 const startCompute = async (
   request: BackendRequest,
@@ -182,7 +234,10 @@ const startCompute = async (
   const release = async () => {
     for (const b of unused) await disposeBackend(b);
   };
-  const attempts: BackendRequest[] = [request, ...(["webasm", "cpu"] as const).filter((r) => r !== request)];
+  const gpu = await startGpuSampling(request, lines);
+  const attempts: BackendRequest[] = [
+    ...new Set<BackendRequest>([request === "webgpu" ? "auto" : request, "webasm", "cpu"]),
+  ];
   for (const attempt of attempts) {
     const backend = await createBackend(attempt);
     if (E.isLeft(backend)) {
@@ -200,16 +255,19 @@ const startCompute = async (
       unused.push(backend.right);
       continue;
     }
-    lines.push(`network ops run on ${report.chosen}:`);
+    lines.push(
+      `network ops run on ${report.chosen}${gpu === undefined ? "" : " (training and the score field)"}:`,
+    );
     lines.push(`  linear: ${kernels.right.linear.implementation} (${kernels.right.linear.reason})`);
     lines.push(`  conv2d: ${kernels.right.conv2d.implementation} (${kernels.right.conv2d.reason})`);
     await release();
     return {
-      result: E.right({ backend: backend.right, kernels: kernels.right, mode: report.chosen }),
+      result: E.right({ backend: backend.right, kernels: kernels.right, mode: report.chosen, gpu }),
       lines,
     };
   }
   await release();
+  if (gpu !== undefined) await disposeGpuSampling(gpu);
   return { result: E.left("no backend could run the network ops"), lines };
 };
 
@@ -219,6 +277,7 @@ const switchBackend = async (request: BackendRequest): Promise<void> => {
   if (compute !== undefined) {
     disposeNetKernels(compute.kernels);
     await disposeBackend(compute.backend);
+    if (compute.gpu !== undefined) await disposeGpuSampling(compute.gpu);
     compute = undefined;
   }
   const { result, lines } = await startCompute(request);
@@ -226,10 +285,16 @@ const switchBackend = async (request: BackendRequest): Promise<void> => {
   if (E.isLeft(result)) {
     setStatus(ui.backendStatus, `No backend: ${result.left}. The exact-score model still works.`, true);
     probe.backend = "none";
+    probe.gpu = undefined;
   } else {
     compute = result.right;
     probe.backend = compute.mode;
-    setStatus(ui.backendStatus, `Networks run on the ${compute.mode} backend (requested: ${request}).`);
+    probe.gpu = compute.gpu?.adapter;
+    const sampling = compute.gpu === undefined ? "" : `; they sample on webgpu (${compute.gpu.adapter})`;
+    setStatus(
+      ui.backendStatus,
+      `Networks run on the ${compute.mode} backend${sampling} (requested: ${request}).`,
+    );
   }
   ui.backend.disabled = false;
   updateControls();
@@ -323,7 +388,10 @@ const targetToy = (): ToyName => {
 
 /** What a sampling run needs of the chosen model. */
 interface ChosenModel {
+  /** The model on the CPU side: it samples unless `gpu` does, and draws the score field. */
   readonly model: DiffusionModel<Tensor>;
+  /** The network on the GPU, when networks sample there. */
+  readonly gpu: GpuNetworkSampler | undefined;
   readonly schedule: DdpmSchedule;
   readonly discreteModel: DiffusionModel<Tensor>;
   /** The SDE to sample under: the chosen one, or a time model's own. */
@@ -339,6 +407,7 @@ const chooseModel = (sde: LinearSde): E.Either<string, ChosenModel> => {
     const components = exact.right.mixture.components;
     return E.right({
       model: exact.right.model,
+      gpu: undefined,
       schedule: chain,
       discreteModel: exact.right.model,
       sde,
@@ -350,17 +419,24 @@ const chooseModel = (sde: LinearSde): E.Either<string, ChosenModel> => {
   if (compute === undefined) return E.left("no backend runs networks");
   const built = networkSampler(compute.kernels, entry.description, entry.model, entry.parameters);
   if (E.isLeft(built)) return E.left(built.left.message);
+  const onGpu =
+    compute.gpu === undefined
+      ? E.right(undefined)
+      : gpuNetworkSampler(compute.gpu.kernels, entry.description, entry.model, entry.parameters);
+  if (E.isLeft(onGpu)) return E.left(onGpu.left.message);
+  const gpu = onGpu.right;
   // A time model means its prediction at its own SDE's t; a denoiser is meaningful under every SDE.
   if (entry.model.kind === "time") {
     const own = sdeByName(entry.description.sde);
     if (E.isLeft(own)) return E.left(own.left.message);
     return E.right({
       ...built.right,
+      gpu,
       sde: own.right,
       note: `${entry.info} A time model: sampled under its own ${own.right.name} SDE.`,
     });
   }
-  return E.right({ ...built.right, sde, note: entry.info });
+  return E.right({ ...built.right, gpu, sde, note: entry.info });
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -424,8 +500,17 @@ interface Frame {
   readonly shown: Displayed<Tensor>;
 }
 
+/** A sampler's steps, from a synchronous run or from `asyncModelSteps` (a network on the GPU). */
+type StepResult = IteratorResult<
+  SolverStep<Tensor>,
+  E.Either<{ readonly message: string }, SolverStep<Tensor>>
+>;
+
 interface Animation {
-  readonly run: SamplerFamilyRun<Tensor>;
+  /** The next step, or the run's end. */
+  readonly next: () => StepResult | Promise<StepResult>;
+  /** What the records' t means. */
+  readonly clock: SamplerClock;
   readonly family: SamplerFamily;
   readonly sde: LinearSde;
   readonly model: DiffusionModel<Tensor>;
@@ -461,7 +546,7 @@ const record = (a: Animation, step: SolverStep<Tensor>): void => {
   if (vp === undefined || a.frames[a.frames.length - 1]?.record === step) return;
   a.frames.push({
     record: step,
-    shown: displayed(space, a.run.clock, step, a.sde, { sde: vp, steps: 1000 }),
+    shown: displayed(space, a.clock, step, a.sde, { sde: vp, steps: 1000 }),
   });
   a.viewed = a.frames.length - 1;
 };
@@ -549,7 +634,7 @@ const finish = (a: Animation, outcome: E.Either<{ readonly message: string }, So
   updateControls();
 };
 
-const frame = (): void => {
+const frame = async (): Promise<void> => {
   const a = animation;
   if (a === undefined || probe.sampling.status !== "running") return;
   if (a.stopped) {
@@ -561,7 +646,7 @@ const frame = (): void => {
   const perFrame = a.expected === undefined ? 1 : Math.max(1, Math.ceil(a.expected / TARGET_FRAMES));
   const start = performance.now();
   for (let k = 0; k < perFrame && performance.now() - start < FRAME_BUDGET_MS; k++) {
-    const next = a.run.steps.next();
+    const next = await a.next();
     if (next.done === true) {
       a.computeMs += performance.now() - start;
       finish(a, next.value);
@@ -572,7 +657,7 @@ const frame = (): void => {
   a.computeMs += performance.now() - start;
   readout(a);
   drawSampling();
-  requestAnimationFrame(frame);
+  requestAnimationFrame(() => void frame());
 };
 
 const startSampling = (): void => {
@@ -610,11 +695,29 @@ const startSampling = (): void => {
   }
   const { chosen, inputs, run } = prepared.right;
   const { model, note } = chosen;
+  // On the GPU, the same family replays over the network's asynchronous model (see asyncModelSteps).
+  const gpu = chosen.gpu;
+  const onGpu =
+    gpu === undefined
+      ? undefined
+      : asyncModelSteps(gpu.model, (m) =>
+          samplerFamilySteps(family, {
+            space,
+            model: m,
+            sde: chosen.sde,
+            schedule: chosen.schedule,
+            discreteModel: gpu.discrete(m),
+            noise: inputs.noise,
+            key: inputs.key,
+            steps,
+          }),
+        );
   ui.modelInfo.textContent = note;
   ui.modelInfo.classList.remove("failed");
   const target = TOYS[targetToy()](foldIn(forwardKey ?? inputs.key, 12), 1000).data;
   const a: Animation = {
-    run,
+    next: onGpu === undefined ? () => run.steps.next() : () => onGpu.next(),
+    clock: run.clock,
     family,
     sde: chosen.sde,
     model,
@@ -645,7 +748,7 @@ const startSampling = (): void => {
   updateControls();
   readout(a);
   drawSampling();
-  requestAnimationFrame(frame);
+  requestAnimationFrame(() => void frame());
 };
 
 // ---------------------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@
 import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import {
+  type AsyncDiffusionModel,
   buildScoreModel,
   checkParameters,
   type DdpmSchedule,
@@ -36,6 +37,7 @@ import {
   rngKey,
   type ScoreModel,
   samplerModel,
+  samplerModelWebgpu,
   type Tensor,
   TOYS,
   type ToyName,
@@ -45,6 +47,7 @@ import {
   tensorBatchSpace,
   trainConfig,
   vpDdpmSchedule,
+  type WebgpuNetKernels,
   zeros32,
 } from "scoreflow";
 
@@ -254,6 +257,40 @@ export const networkSampler = (
     schedule: chain.schedule,
     discreteModel: chain.model,
   }))(discreteChain(description, sampler));
+};
+
+/** A network sampled on the GPU: its asynchronous model, and the discrete chain's model made from any model. */
+export interface GpuNetworkSampler {
+  /** The network's model, evaluated by `forwardNetworkWebgpu`. */
+  readonly model: AsyncDiffusionModel<Tensor>;
+  /** DDPM's and DDIM's model on the chain, from the (replayed) model. */
+  readonly discrete: (model: DiffusionModel<Tensor>) => DiffusionModel<Tensor>;
+}
+
+/**
+ * The network of a description on the GPU (see `samplerModelWebgpu`), with the chain's model derived as
+ * {@link networkSampler} derives it; a Left when the chain does not apply (a time model of another SDE than VP).
+ */
+export const gpuNetworkSampler = (
+  kernels: WebgpuNetKernels,
+  description: ModelDescription,
+  model: ScoreModel,
+  parameters: Parameters,
+): E.Either<{ readonly message: string }, GpuNetworkSampler> => {
+  const gpuModel = samplerModelWebgpu(kernels, model, parameters);
+  // Whether the chain applies depends on the model's kind and SDE only: check it once, on a stand-in of that kind.
+  const kind: DiffusionModel<Tensor> =
+    gpuModel.parameterization === "denoiser"
+      ? { parameterization: "denoiser", denoise: (x) => x }
+      : { parameterization: gpuModel.parameterization, predict: (x) => x };
+  return E.map(() => ({
+    model: gpuModel,
+    discrete: (m: DiffusionModel<Tensor>) => {
+      const chain = discreteChain(description, m);
+      if (E.isLeft(chain)) throw new Error(chain.left.message); // checked above for this kind of model
+      return chain.right.model;
+    },
+  }))(discreteChain(description, kind));
 };
 
 /** Everything a training run on the page needs. */

@@ -54,6 +54,8 @@ export interface PlaygroundProbe {
   ready: boolean;
   /** The backend mode the network ops run on, e.g. "webasm". */
   backend: string;
+  /** The WebGPU adapter networks sample on, when they do. */
+  gpu: string | undefined;
   /** The shipped model: "loading", "loaded", "missing" (not in this build) or "failed". */
   pretrained: "loading" | "loaded" | "missing" | "failed";
   /** The last sampling run. */

@@ -5,9 +5,9 @@
  * option was skipped. The instance is a value passed to whatever needs it (no module-level singleton); release
  * it with {@link disposeBackend}.
  *
- * Source: gpu.js 2.24 README, "Supported Backends", "WebGPU" and "WebAssembly" (`GPU.isWebGPUAvailable`,
- * `GPU.isWebAssemblySupported`, `new GPU({ mode })`, `gpu.destroy()`); the renderer's name from the
- * `WEBGL_debug_renderer_info` extension (Khronos WebGL extension registry).
+ * Source: gpu.js 2.24 README, "Supported Backends", "WebGPU" and "WebAssembly" (`GPU.isWebAssemblySupported`,
+ * `new GPU({ mode })`, `gpu.destroy()`); W3C WebGPU, `GPU.requestAdapter()` and `GPUAdapterInfo`; the
+ * renderer's name from the `WEBGL_debug_renderer_info` extension (Khronos WebGL extension registry).
  *
  * @module
  */
@@ -42,7 +42,7 @@ export interface BackendReport {
   readonly chosen: BackendMode;
   /** One line per option skipped before `chosen`, e.g. «webgpu: no adapter answered». Empty when none. */
   readonly fallbacks: readonly string[];
-  /** On webgl2, the GPU that renders, as WebGL names it (e.g. «ANGLE (NVIDIA, …)»); absent elsewhere. */
+  /** The GPU, as the API names it: WebGL's renderer on webgl2 («ANGLE (NVIDIA, …)»), the adapter on webgpu. */
   readonly renderer?: string;
 }
 
@@ -66,8 +66,9 @@ export interface NetBackend {
  * @category Networks
  */
 export interface BackendProbes {
-  /** Resolves true when a WebGPU adapter answers (`GPU.isWebGPUAvailable()`). */
-  readonly webgpu: () => Promise<boolean>;
+  /** The name of the WebGPU adapter that answers `navigator.gpu.requestAdapter()` (vendor, architecture,
+   * description), or `undefined` where none does. */
+  readonly webgpu: () => Promise<string | undefined>;
   /** The renderer of a fresh WebGL2 context (e.g. «ANGLE (NVIDIA …)»), or `undefined` where none can be made. */
   readonly webgl2: () => string | undefined;
   /** True when WebAssembly is available (`GPU.isWebAssemblySupported`). */
@@ -80,15 +81,42 @@ export interface BackendProbes {
  * @category Networks
  */
 export const platformProbes: BackendProbes = {
-  webgpu: async () => {
-    try {
-      return await GPU.isWebGPUAvailable();
-    } catch {
-      return false;
-    }
-  },
+  webgpu: () => webgpuAdapter(),
   webgl2: () => webgl2Renderer(),
   webasm: () => GPU.isWebAssemblySupported,
+};
+
+/** The minimal slice of WebGPU the probe reads. */
+interface AdapterQuery {
+  readonly gpu?: {
+    requestAdapter(): Promise<{
+      readonly info?: {
+        readonly vendor?: string;
+        readonly architecture?: string;
+        readonly description?: string;
+      };
+    } | null>;
+  };
+}
+
+/**
+ * The name of the adapter `navigator.gpu` answers with («google swiftshader», «nvidia ampere …»), "an unnamed
+ * adapter" when it gives none, or `undefined` where WebGPU is absent or no adapter answers.
+ */
+const webgpuAdapter = async (): Promise<string | undefined> => {
+  const gpu = (globalThis.navigator as AdapterQuery | undefined)?.gpu;
+  if (gpu === undefined) return undefined;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (adapter === null) return undefined;
+    const info = adapter.info ?? {};
+    const name = [info.vendor, info.architecture, info.description].filter(
+      (p) => p !== undefined && p !== "",
+    );
+    return name.length > 0 ? name.join(" ") : "an unnamed adapter";
+  } catch {
+    return undefined;
+  }
 };
 
 /** The minimal slice of a WebGL2 context the probe reads. */
@@ -128,21 +156,21 @@ export const isSoftwareRenderer = (renderer: string): boolean =>
 const CONTEXT = "nets backend";
 
 const unavailable: Readonly<Record<BackendMode, string>> = {
-  webgpu: "no WebGPU adapter answered (GPU.isWebGPUAvailable() resolved false)",
+  webgpu: "no WebGPU adapter answered (navigator.gpu is absent or requestAdapter() gave none)",
   webgl2: "no WebGL2 context could be made (WebGL2 is a browser API; Node has none)",
   webasm: "WebAssembly is not supported here (GPU.isWebAssemblySupported is false)",
   cpu: "unreachable: the cpu backend is always available",
 };
 
-/** Why "auto" passes over an available WebGPU adapter. */
-const WEBGPU_NOT_YET =
-  "an adapter answered, but the network ops are synchronous and GPU.js webgpu kernels answer with Promises, so none runs there yet (request webgpu explicitly for GPU.js kernels of your own)";
+/** Why "auto" passes over an available WebGPU adapter, naming it. */
+const webgpuNotForOps = (adapter: string): string =>
+  `an adapter answered (${adapter}), but the network ops are synchronous and GPU.js webgpu kernels answer with Promises (request webgpu for forwardNetworkWebgpu and asyncModelSteps)`;
 
 /** Whether `mode` is available under `probes`. */
 const available = async (mode: BackendMode, probes: BackendProbes): Promise<boolean> => {
   switch (mode) {
     case "webgpu":
-      return probes.webgpu();
+      return (await probes.webgpu()) !== undefined;
     case "webgl2":
       return probes.webgl2() !== undefined;
     case "webasm":
@@ -187,7 +215,8 @@ export const createBackend = async (
   if (request !== "auto") {
     if (!(await available(request, probes)))
       return E.left(scoreflowError(CONTEXT, "request", request, `is unavailable: ${unavailable[request]}`));
-    const renderer = request === "webgl2" ? probes.webgl2() : undefined;
+    const renderer =
+      request === "webgl2" ? probes.webgl2() : request === "webgpu" ? await probes.webgpu() : undefined;
     return instantiate(request, {
       requested: request,
       chosen: request,
@@ -197,7 +226,8 @@ export const createBackend = async (
   }
   // webgpu is probed and reported, but not chosen: the network kernels are synchronous and GPU.js' webgpu kernels
   // answer with Promises, so no network op runs there yet (see `conv2dKernels`).
-  const fallbacks = [`webgpu: ${(await available("webgpu", probes)) ? WEBGPU_NOT_YET : unavailable.webgpu}`];
+  const adapter = await probes.webgpu();
+  const fallbacks = [`webgpu: ${adapter === undefined ? unavailable.webgpu : webgpuNotForOps(adapter)}`];
   const renderer = probes.webgl2();
   if (renderer === undefined) fallbacks.push(`webgl2: ${unavailable.webgl2}`);
   else if (isSoftwareRenderer(renderer))

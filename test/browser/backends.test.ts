@@ -61,13 +61,16 @@ describe.skipIf(missing !== "")("network backends in Chromium (SwiftShader as th
     const auto = outcome("auto");
     expect(auto.answer).toBe("webasm");
     expect(auto.fallbacks).toHaveLength(2);
-    expect(auto.fallbacks[0]).toMatch(/^webgpu: an adapter answered, but the network ops are synchronous/);
+    expect(auto.fallbacks[0]).toMatch(
+      /^webgpu: an adapter answered \(.*swiftshader.*\), but the network ops are synchronous/,
+    );
     expect(auto.fallbacks[1]).toMatch(/^webgl2: its renderer is software \(.*SwiftShader.*\)/);
   });
 
   it("an explicit webgpu request starts, and its network kernels are a Left that says why", () => {
     const gpu = outcome("webgpu");
     expect(gpu.answer).toBe("webgpu");
+    expect(gpu.renderer).toMatch(/swiftshader/);
     expect(gpu.kernels).toMatch(
       /^conv2d: backend\.mode is not supported yet: webgpu kernels are asynchronous/,
     );

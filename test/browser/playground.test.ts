@@ -113,23 +113,23 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     await served?.close();
   });
 
-  /** Sets the controls for `run`, starts it from the keyboard and waits for the end. */
-  const sampleOnPage = async (run: Run): Promise<SamplingProbe> => {
-    await page.selectOption("#toy", run.toy);
-    await page.selectOption("#sde", run.sde);
-    await page.selectOption("#model", run.model);
-    await page.selectOption("#family", run.family);
-    if (run.family !== "pf-rk45") await page.fill("#steps", String(run.steps));
-    await page.fill("#particles", String(run.n));
-    await page.fill("#seed", String(run.seed));
-    await page.focus("#sample");
-    await page.keyboard.press("Enter");
-    await page.waitForFunction(
+  /** Sets the controls of `on` (default: the suite's page) for `run`, starts it from the keyboard, waits for the end. */
+  const sampleOnPage = async (run: Run, on: Page = page): Promise<SamplingProbe> => {
+    await on.selectOption("#toy", run.toy);
+    await on.selectOption("#sde", run.sde);
+    await on.selectOption("#model", run.model);
+    await on.selectOption("#family", run.family);
+    if (run.family !== "pf-rk45") await on.fill("#steps", String(run.steps));
+    await on.fill("#particles", String(run.n));
+    await on.fill("#seed", String(run.seed));
+    await on.focus("#sample");
+    await on.keyboard.press("Enter");
+    await on.waitForFunction(
       () => window.playground !== undefined && ["done", "failed"].includes(window.playground.sampling.status),
       null,
       { timeout: 60_000 },
     );
-    return page.evaluate(() => {
+    return on.evaluate(() => {
       const probe = window.playground;
       if (probe === undefined) throw new Error("no window.playground");
       return probe.sampling;
@@ -289,7 +289,7 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     await page.selectOption("#backend", "webgpu");
     await page.waitForFunction(() => !(document.getElementById("backend") as HTMLSelectElement).disabled);
     const report = await page.textContent("#backend-report");
-    expect(report).toMatch(/^createBackend\("webgpu"\)/);
+    expect(report).toMatch(/^sampling on webgpu: nets backend: request is unavailable: no WebGPU adapter/);
     expect(report).toMatch(/network ops run on webasm/);
     await page.selectOption("#backend", "cpu");
     await page.waitForFunction(() => window.playground?.backend === "cpu" && window.playground.ready);
@@ -320,6 +320,44 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     await page.waitForFunction(() => window.playground?.backend === "webasm");
     expect(problems).toEqual([]);
   }, 60_000);
+
+  it("samples the shipped network on a WebGPU adapter (SwiftShader) as Node does, to float32 round-off", async () => {
+    const gpuBrowser = await launchChromium(["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]);
+    try {
+      const gpuPage = await gpuBrowser.newPage({ viewport: { width: 1280, height: 1000 } });
+      const errors: string[] = [];
+      gpuPage.on("console", (m) => void (m.type() === "error" && errors.push(m.text())));
+      gpuPage.on("pageerror", (e) => errors.push(e.message));
+      await gpuPage.goto(served.url);
+      await gpuPage.waitForFunction(() => window.playground?.ready === true, null, { timeout: 30_000 });
+      // auto passes over a software adapter, and says so
+      expect(await gpuPage.textContent("#backend-report")).toMatch(
+        /sampling on webgpu: passed over, its adapter is software \(.*swiftshader.*\)/,
+      );
+      expect(await gpuPage.evaluate(() => window.playground?.gpu)).toBeUndefined();
+      await gpuPage.selectOption("#backend", "webgpu");
+      await gpuPage.waitForFunction(() => window.playground?.gpu !== undefined && window.playground.ready);
+      expect(await gpuPage.textContent("#backend-report")).toMatch(
+        /networks sample on webgpu \(.*swiftshader.*\)/,
+      );
+      expect(await gpuPage.textContent("#backend-status")).toMatch(/they sample on webgpu/);
+      const network = await shippedModels();
+      for (const run of [
+        { model: "pretrained", toy: "checkerboard", sde: "vp", family: "edm", steps: 12, n: 200, seed: 5 },
+        { model: "pretrained", toy: "checkerboard", sde: "vp", family: "ddim", steps: 10, n: 150, seed: 6 },
+      ] as const) {
+        const probe = await sampleOnPage(run, gpuPage);
+        expect(probe.message).toBe("");
+        const gap = maxDifference(probe.final ?? [], sampleInNode(run, network));
+        // the GPU's float32 sums differ from the WebAssembly kernels' in order only
+        expect(gap, run.family).toBeGreaterThan(0);
+        expect(gap, run.family).toBeLessThan(1e-4);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await gpuBrowser.close();
+    }
+  }, 120_000);
 
   it("labels every control, reaches them in reading order by keyboard, and fits a phone's width", async () => {
     const unlabeled = await page.evaluate(() =>

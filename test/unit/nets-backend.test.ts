@@ -11,7 +11,7 @@ import {
 } from "../../src/nets/index.js";
 
 const probes = (webgpu: boolean, webasm: boolean, webgl2?: string): BackendProbes => ({
-  webgpu: async () => webgpu,
+  webgpu: async () => (webgpu ? "nvidia ampere" : undefined),
   webgl2: () => webgl2,
   webasm: () => webasm,
 });
@@ -30,7 +30,7 @@ describe("createBackend", () => {
     const a = orThrow(await createBackend("auto", probes(true, true)));
     expect(a.mode).toBe("webasm");
     expect(a.report.fallbacks).toEqual([
-      expect.stringMatching(/^webgpu: an adapter answered, but the network ops/),
+      expect.stringMatching(/^webgpu: an adapter answered \(nvidia ampere\), but the network ops/),
       expect.stringMatching(/^webgl2: /),
     ]);
     await disposeBackend(a);
