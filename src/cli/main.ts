@@ -33,7 +33,10 @@ const positive = (value: string): number => {
 };
 
 const backendOption = () =>
-  new Option("--backend <backend>", "compute backend")
+  new Option(
+    "--backend <backend>",
+    "compute backend (webgpu: Dawn's WebGPU, forward passes for sample and info)",
+  )
     .choices(["auto", "webasm", "cpu", "webgpu"])
     .default("auto");
 

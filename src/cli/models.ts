@@ -15,10 +15,12 @@ import { type BackendRequest, createBackend, type NetBackend } from "../nets/bac
 import { checkParameters, type Parameters } from "../nets/network.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import { type NetKernels, netKernels } from "../nets/tape.js";
+import { type WebgpuNetKernels, webgpuNetKernels } from "../nets/webgpu/forward.js";
 import { type Checkpoint, loadCheckpoint } from "../node/checkpoint.js";
 import { loadMnist, loadPngDirectory } from "../node/datasets.js";
 import { createKernelThreads } from "../node/kernel-threads.js";
 import { loadModelFile } from "../node/model-file.js";
+import { installDawn } from "../node/webgpu.js";
 import {
   buildScoreModel,
   type DataDescription,
@@ -200,25 +202,53 @@ export const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
-/** A command's compute: the backend, the kernels of its ops, and how to name them in one line. */
+/** A command's compute: the backend, the kernels of its ops, the GPU's when asked for, and how to name them. */
 export interface Compute {
-  /** The backend. */
+  /** The backend of the synchronous ops. */
   readonly backend: NetBackend;
   /** The ops' kernels. */
   readonly kernels: NetKernels;
-  /** «webasm, 2 threads», «cpu». */
+  /** With `--backend webgpu`: the GPU's forward kernels, which sample networks. */
+  readonly gpu: WebgpuNetKernels | undefined;
+  /** «webasm, 2 threads», «cpu», «webgpu (nvidia …) for forward passes, webasm, 2 threads for the rest». */
   readonly label: string;
 }
 
 /**
  * Starts the backend of `--backend` and its kernels; on webasm, `--threads` > 1 splits the convolutions' and
  * linear layers' products over that many threads (results are bit-identical to one thread). The helper
- * threads do not keep the process alive.
+ * threads do not keep the process alive. `--backend webgpu` installs Dawn (`installDawn`) and runs networks'
+ * forward passes on the GPU, for the commands that only sample (`forwardPassesOnGpu`); the synchronous ops take
+ * auto's choice. Elsewhere, or where no adapter answers, webgpu is a usage error that says why.
  */
-export const startCompute = async (request: string, threads: number): Promise<Compute> => {
+export const startCompute = async (
+  request: string,
+  threads: number,
+  forwardPassesOnGpu = false,
+): Promise<Compute> => {
+  if (request === "webgpu") {
+    if (!forwardPassesOnGpu)
+      throw cliFailure(
+        "--backend webgpu runs forward passes only (sample, info); training and likelihoods need the synchronous ops of webasm or cpu",
+      );
+    const adapter = await installDawn();
+    if (E.isLeft(adapter)) throw cliFailure(`--backend webgpu: ${adapter.left.message}`);
+    const gpu = orFail(webgpuNetKernels(orFail(await createBackend("webgpu"))));
+    const rest = await startCompute("auto", threads);
+    return {
+      ...rest,
+      gpu,
+      label: `webgpu (${adapter.right}) for forward passes, ${rest.label} for the rest`,
+    };
+  }
   const backend = orFail(await createBackend(request as BackendRequest));
   const helpers =
     backend.mode === "webasm" && threads > 1 ? orFail(createKernelThreads(threads - 1)) : undefined;
   const kernels = orFail(netKernels(backend, helpers));
-  return { backend, kernels, label: `${backend.mode}${helpers === undefined ? "" : `, ${threads} threads`}` };
+  return {
+    backend,
+    kernels,
+    gpu: undefined,
+    label: `${backend.mode}${helpers === undefined ? "" : `, ${threads} threads`}`,
+  };
 };

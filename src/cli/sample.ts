@@ -10,16 +10,20 @@ import * as E from "fp-ts/lib/Either.js";
 import { foldIn, rngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
 import { samplerModel } from "../nets/score-model.js";
+import { samplerModelWebgpu } from "../nets/webgpu/sampler-model.js";
 import { writePng } from "../node/datasets.js";
 import { imageGrid } from "../plot/grid.js";
 import { scatterPlot, symmetricRange } from "../plot/scatter.js";
+import { runWithAsyncModel } from "../samplers/async-model.js";
 import { tensorBatchSpace } from "../samplers/batch-space.js";
 import {
-  runSamplerFamily,
   SAMPLER_FAMILIES,
   type SamplerFamily,
   samplerFamilyInfo,
+  samplerFamilySteps,
 } from "../samplers/families.js";
+import type { DiffusionModel } from "../samplers/model.js";
+import { collectSolution } from "../solvers/solution.js";
 import { discreteChain, sdeByName } from "../train/description.js";
 import { cliFailure, orFail } from "./failure.js";
 import { exists, loadModel, startCompute } from "./models.js";
@@ -62,7 +66,7 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
   if ((await exists(flags.out)) && !flags.force)
     throw cliFailure(`${flags.out} already exists; add --force to replace it`);
   const loaded = await loadModel(flags.model);
-  const { kernels } = await startCompute(flags.backend, flags.threads);
+  const { kernels, gpu } = await startCompute(flags.backend, flags.threads, true);
   const space = tensorBatchSpace<Float32Array>();
   const key = orFail(rngKey(flags.seed));
   const shape = [flags.n, ...loaded.model.network.sampleShape];
@@ -70,21 +74,31 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
     shape,
     data: new Float32Array(shape.reduce((a, b) => a * b, 1)),
   });
-  const model = samplerModel(kernels, loaded.model, loaded.ema);
-  const chain = orFail(discreteChain(loaded.description, model));
   const info = samplerFamilyInfo[family];
   const steps = flags.steps ?? info.defaultSteps;
+  const sde = orFail(sdeByName(loaded.description.sde));
+  // The family's run around a model: the chain's model (DDPM, DDIM) derives from it.
+  const familyRun = (model: DiffusionModel<Tensor>) =>
+    E.flatMap(discreteChain(loaded.description, model), (chain) =>
+      samplerFamilySteps(family, {
+        space,
+        model,
+        sde,
+        schedule: chain.schedule,
+        discreteModel: chain.model,
+        noise,
+        key: foldIn(key, 1),
+        steps,
+      }),
+    );
   const t0 = performance.now();
-  const solution = runSamplerFamily(family, {
-    space,
-    model,
-    sde: orFail(sdeByName(loaded.description.sde)),
-    schedule: chain.schedule,
-    discreteModel: chain.model,
-    noise,
-    key: foldIn(key, 1),
-    steps,
-  });
+  // On the GPU the sampler replays over the network's asynchronous forward passes (see asyncModelSteps).
+  const solution =
+    gpu === undefined
+      ? E.flatMap(familyRun(samplerModel(kernels, loaded.model, loaded.ema)), (run) =>
+          collectSolution(run.steps, run.start.t, run.start.y),
+        )
+      : await runWithAsyncModel(samplerModelWebgpu(gpu, loaded.model, loaded.ema), familyRun);
   if (E.isLeft(solution)) throw cliFailure(`${info.title}: ${solution.left.message}`);
   const { y, nfe } = solution.right;
   const seconds = (performance.now() - t0) / 1000;

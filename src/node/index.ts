@@ -9,3 +9,4 @@ export * from "./checkpoint.js";
 export * from "./datasets.js";
 export * from "./kernel-threads.js";
 export * from "./model-file.js";
+export * from "./webgpu.js";

@@ -112,3 +112,20 @@ export async function* asyncModelSteps<V>(
     answers.push(await pending());
   }
 }
+
+/**
+ * {@link asyncModelSteps} drained: the run's last record (its samples and NFE), or the Left that built or stopped
+ * it.
+ *
+ * @category Samplers
+ */
+export const runWithAsyncModel = async <V>(
+  model: AsyncDiffusionModel<V>,
+  run: (model: DiffusionModel<V>) => E.Either<ScoreflowError, SamplerFamilyRun<V>>,
+): Promise<E.Either<SolveError, SolverStep<V>>> => {
+  const steps = asyncModelSteps(model, run);
+  for (;;) {
+    const next = await steps.next();
+    if (next.done === true) return next.value;
+  }
+};

@@ -41,6 +41,10 @@ describe("scoreflow command line: bad input", () => {
     expectUserError(run("sample", "--model", "x", "--sampler", "euler"), /--sampler must be one of/);
     expectUserError(run("info", "--threads", "0"), /--threads.*must be an integer ≥ 1/);
     expectUserError(
+      run("train", "--data", "checkerboard", "--backend", "webgpu", "--out", join(tmpdir(), "sf-gpu")),
+      /--backend webgpu runs forward passes only \(sample, info\)/,
+    );
+    expectUserError(
       run("demo", "--toy", "spiral", "--out", join(tmpdir(), "sf-none")),
       /--toy must be one of/,
     );
@@ -125,6 +129,23 @@ describe("scoreflow command line: the quick demo and what it leaves", () => {
       run("sample", "--model", "mnist", "--steps", "2", "--n", "4", "--out", one, "--threads", "1").code,
     ).toBe(0);
     expect(readFileSync(one).equals(readFileSync(png))).toBe(true);
+    // On the GPU through Dawn where its binding loads and an adapter answers (the same digits to float32
+    // round-off); elsewhere one sentence that says why, e.g. the glibc Dawn needs (Debian 12 has 2.36).
+    const onGpu = run(
+      "sample",
+      "--model",
+      "mnist",
+      "--steps",
+      "2",
+      "--n",
+      "4",
+      "--out",
+      join(dir, "gpu.png"),
+      "--backend",
+      "webgpu",
+    );
+    if (onGpu.code === 0) expect(onGpu.out).toMatch(/4 samples, EDM Heun.*NFE 3/);
+    else expectUserError(onGpu, /--backend webgpu: webgpu \(Dawn\): (binding does not load here|adapter)/);
     const info = run("info", "--model", "mnist", "--threads", "2");
     expect(info.out).toMatch(/^backend: webasm, 2 threads \(requested auto\)/);
     expect(info.out).toMatch(/UNet2DModel, 651,041 parameters/);
