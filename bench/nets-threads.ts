@@ -13,16 +13,14 @@ import { rngKey } from "../src/core/rng.js";
 import type { Tensor } from "../src/core/tensor.js";
 import { createBackend } from "../src/nets/backend.js";
 import { conv2dFlops, conv2dShape } from "../src/nets/conv2d-shape.js";
-import { unet2DConfig } from "../src/nets/io/unet-config.js";
 import { wasmConv2d } from "../src/nets/kernels/conv2d-wasm.js";
 import { wasmLinear } from "../src/nets/kernels/linear-wasm.js";
 import { linearFlops, linearShape } from "../src/nets/linear-shape.js";
 import { forwardNetwork, initParameters, networkGradients } from "../src/nets/network.js";
 import { netKernels } from "../src/nets/tape.js";
-import { unet2DModel } from "../src/nets/unet.js";
 import type { KernelThreads } from "../src/nets/wasm/threads.js";
 import { createKernelThreads } from "../src/node/kernel-threads.js";
-import { NATIVE_GFLOPS, pad, rnd, time } from "./harness.js";
+import { ISSUE_UNET_FORWARD_GFLOP, issueUnet, NATIVE_GFLOPS, pad, rnd, time } from "./harness.js";
 
 const quick = process.argv.includes("--quick");
 const cores = availableParallelism();
@@ -91,28 +89,11 @@ row(
 );
 
 // The issue's U-Net: whole passes (FLOPs as counted by bench/nets-unet.ts: 0.579 GFLOP per image forward).
-const network = orThrow(
-  unet2DModel(
-    orThrow(
-      unet2DConfig({
-        sample_size: 32,
-        in_channels: 1,
-        out_channels: 1,
-        block_out_channels: [32, 64],
-        layers_per_block: 1,
-        down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-        up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
-        norm_num_groups: 8,
-        attention_head_dim: 8,
-      }),
-    ),
-  ),
-);
+const network = issueUnet();
 const parameters = initParameters(network, orThrow(rngKey(0)));
 const backend = orThrow(await createBackend("webasm"));
 const kernelsOn = (t?: KernelThreads) => orThrow(netKernels(backend, t));
 const [one, all] = [kernelsOn(), kernelsOn(threads)];
-const FORWARD_GFLOP = 0.579;
 for (const n of [8, 64]) {
   const ux: Tensor = rnd([n, 1, 32, 32]);
   const t = Array.from({ length: n }, (_, i) => (997 * (i + 1)) % 1000);
@@ -121,7 +102,7 @@ for (const n of [8, 64]) {
   const reps = n === 64 ? (quick ? 1 : 3) : quick ? 3 : 9;
   row(
     `U-Net batch ${n}, forward`,
-    n * FORWARD_GFLOP * 1e9,
+    n * ISSUE_UNET_FORWARD_GFLOP * 1e9,
     () => forwardNetwork(one, network, parameters, ux, t),
     () => forwardNetwork(all, network, parameters, ux, t),
     reps,

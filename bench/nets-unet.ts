@@ -21,29 +21,14 @@ import type { Tensor } from "../src/core/tensor.js";
 import { attentionFlops } from "../src/nets/attention-shape.js";
 import { createBackend, disposeBackend } from "../src/nets/backend.js";
 import { type Conv2dShape, conv2dFlops } from "../src/nets/conv2d-shape.js";
-import { unet2DConfig } from "../src/nets/io/unet-config.js";
 import { linearFlops } from "../src/nets/linear-shape.js";
 import { forwardNetwork, initParameters, networkGradients } from "../src/nets/network.js";
 import { disposeNetKernels, type NetKernels, netKernels } from "../src/nets/tape.js";
-import { unet2DModel } from "../src/nets/unet.js";
-import { median, NATIVE_GFLOPS, pad, rnd } from "./harness.js";
+import { issueUnet, median, NATIVE_GFLOPS, pad, rnd } from "./harness.js";
 
 const quick = process.argv.includes("--quick");
 
-const config = orThrow(
-  unet2DConfig({
-    sample_size: 32,
-    in_channels: 1,
-    out_channels: 1,
-    block_out_channels: [32, 64],
-    layers_per_block: 1,
-    down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-    up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
-    norm_num_groups: 8,
-    attention_head_dim: 8,
-  }),
-);
-const network = orThrow(unet2DModel(config));
+const network = issueUnet();
 const parameters = initParameters(network, orThrow(rngKey(0)));
 
 /** One kernel call seen by the counting kernels. */

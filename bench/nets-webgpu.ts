@@ -13,14 +13,12 @@ import * as E from "fp-ts/lib/Either.js";
 import { orThrow } from "../src/core/errors.js";
 import { rngKey } from "../src/core/rng.js";
 import { createBackend } from "../src/nets/backend.js";
-import { unet2DConfig } from "../src/nets/io/unet-config.js";
 import { forwardNetwork, initParameters } from "../src/nets/network.js";
 import { netKernels } from "../src/nets/tape.js";
-import { unet2DModel } from "../src/nets/unet.js";
 import { forwardNetworkWebgpu, webgpuNetKernels } from "../src/nets/webgpu/forward.js";
 import { createKernelThreads } from "../src/node/kernel-threads.js";
 import { installDawn } from "../src/node/webgpu.js";
-import { median, pad, rnd } from "./harness.js";
+import { ISSUE_UNET_FORWARD_GFLOP, issueUnet, median, pad, rnd } from "./harness.js";
 
 const quick = process.argv.includes("--quick");
 const adapter = await installDawn();
@@ -29,28 +27,11 @@ if (E.isLeft(adapter)) {
   process.exit(0);
 }
 
-const network = orThrow(
-  unet2DModel(
-    orThrow(
-      unet2DConfig({
-        sample_size: 32,
-        in_channels: 1,
-        out_channels: 1,
-        block_out_channels: [32, 64],
-        layers_per_block: 1,
-        down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-        up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
-        norm_num_groups: 8,
-        attention_head_dim: 8,
-      }),
-    ),
-  ),
-);
+const network = issueUnet();
 const parameters = initParameters(network, orThrow(rngKey(0)));
 const gpu = orThrow(webgpuNetKernels(orThrow(await createBackend("webgpu"))));
 const threads = orThrow(createKernelThreads(availableParallelism() - 1));
 const cpu = orThrow(netKernels(orThrow(await createBackend("webasm")), threads));
-const FORWARD_GFLOP = 0.579;
 
 console.log(
   `UNet2DModel [32, 64], 1×32×32 forward on webgpu (${adapter.right}) and on webasm (${availableParallelism()} threads).\n`,
@@ -80,7 +61,7 @@ for (const n of [1, 8, 64]) {
   const largest = reference.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const gap = first.data.reduce((m, v, i) => Math.max(m, Math.abs(v - reference.data[i])), 0) / largest;
   const [g, c] = [median(gpuMs), median(cpuMs)];
-  const gf = (ms: number) => ((n * FORWARD_GFLOP) / (ms / 1000)).toFixed(1);
+  const gf = (ms: number) => ((n * ISSUE_UNET_FORWARD_GFLOP) / (ms / 1000)).toFixed(1);
   console.log(
     `${String(n).padEnd(6)}${pad(firstMs.toFixed(0), 10)}${pad(g.toFixed(2), 10)}${pad(((1000 * n) / g).toFixed(0), 10)}${pad(gf(g), 9)}${pad(c.toFixed(1), 10)}${pad(gf(c), 9)}${pad(`${(c / g).toFixed(1)}×`, 9)}${pad(gap.toExponential(1), 11)}`,
   );

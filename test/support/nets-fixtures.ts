@@ -1,5 +1,5 @@
 /**
- * Shared fixtures for network tests: a webasm kernel set, a small MLP, and a directional finite-difference check
+ * Shared fixtures for network tests: a webasm kernel set, a small MLP and U-Net, and a directional finite-difference check
  * of any scalar function of the parameters against the tape's gradient.
  *
  * @module
@@ -8,9 +8,11 @@ import { orThrow } from "../../src/core/errors.js";
 import { fillNormal, foldIn, type RngKey, rngKey } from "../../src/core/rng.js";
 import type { Tensor } from "../../src/core/tensor.js";
 import { createBackend } from "../../src/nets/backend.js";
+import { unet2DConfig } from "../../src/nets/io/unet-config.js";
 import { mlpConfig, mlpNetwork } from "../../src/nets/mlp.js";
 import type { Network, Parameters } from "../../src/nets/network.js";
 import { type Gradients, type NetKernels, netKernels } from "../../src/nets/tape.js";
+import { unet2DModel } from "../../src/nets/unet.js";
 
 /** The webasm kernels (one set per test file). */
 export const webasmKernels = async (): Promise<NetKernels> =>
@@ -19,6 +21,29 @@ export const webasmKernels = async (): Promise<NetKernels> =>
 /** A small 2-D MLP (width 16, 2 blocks, 4 frequencies). */
 export const smallMlp = (): Network =>
   mlpNetwork(orThrow(mlpConfig({ dataDim: 2, width: 16, blocks: 2, frequencies: 4 })));
+
+/**
+ * A small UNet2DModel with attention at its lower level and in the mid block: 1 channel, [16, 32], one layer
+ * per block, 4 groups, heads of 8, `size`×`size` inputs.
+ */
+export const smallUnet = (size: number): Network =>
+  orThrow(
+    unet2DModel(
+      orThrow(
+        unet2DConfig({
+          sample_size: size,
+          in_channels: 1,
+          out_channels: 1,
+          layers_per_block: 1,
+          block_out_channels: [16, 32],
+          down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
+          up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
+          norm_num_groups: 4,
+          attention_head_dim: 8,
+        }),
+      ),
+    ),
+  );
 
 /** A standard-normal float32 tensor of the given shape from `seed`. */
 export const normalTensor = (key: RngKey, shape: readonly number[]): Tensor => ({

@@ -11,17 +11,15 @@ import { orThrow } from "../../src/core/errors.js";
 import { foldIn, rngKey } from "../../src/core/rng.js";
 import { createBackend } from "../../src/nets/backend.js";
 import { conv2dShape } from "../../src/nets/conv2d-shape.js";
-import { unet2DConfig } from "../../src/nets/io/unet-config.js";
 import { wasmConv2d } from "../../src/nets/kernels/conv2d-wasm.js";
 import { wasmLinear } from "../../src/nets/kernels/linear-wasm.js";
 import { linearShape } from "../../src/nets/linear-shape.js";
 import { initParameters, type LossAndGradient, networkGradients } from "../../src/nets/network.js";
 import { netKernels } from "../../src/nets/tape.js";
-import { unet2DModel } from "../../src/nets/unet.js";
 import { instantiateMicroKernels } from "../../src/nets/wasm/micro-kernels.js";
 import { type KernelThreads, threadedMicroKernels } from "../../src/nets/wasm/threads.js";
 import { createKernelThreads } from "../../src/node/kernel-threads.js";
-import { normalTensor } from "../support/nets-fixtures.js";
+import { normalTensor, smallUnet } from "../support/nets-fixtures.js";
 
 /** Same length and the same bits everywhere (Object.is: −0 ≠ +0, NaN = NaN). */
 const sameBits = (a: Float32Array, b: Float32Array): boolean =>
@@ -110,23 +108,7 @@ describe("kernel threads", () => {
   });
 
   it("a U-Net training pass gives the same loss, output and gradients, bit for bit", async () => {
-    const network = orThrow(
-      unet2DModel(
-        orThrow(
-          unet2DConfig({
-            sample_size: 16,
-            in_channels: 1,
-            out_channels: 1,
-            layers_per_block: 1,
-            block_out_channels: [16, 32],
-            down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-            up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
-            norm_num_groups: 4,
-            attention_head_dim: 8,
-          }),
-        ),
-      ),
-    );
+    const network = smallUnet(16);
     const parameters = initParameters(network, foldIn(key, 5));
     const x = normalTensor(foldIn(key, 6), [4, 1, 16, 16]);
     const mse = (y: { readonly data: Float32Array }): LossAndGradient => ({

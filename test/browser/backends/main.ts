@@ -30,6 +30,7 @@ import {
   webgpuNetKernels,
   zeros32,
 } from "../../../src/index.js";
+import { smallUnet } from "../../support/nets-fixtures.js";
 
 /** What `createBackend(request)` answered. */
 export interface RequestOutcome {
@@ -126,23 +127,7 @@ const relativeGap = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
 
 const key = orThrow(rngKey(7));
 const space = tensorSpace<Float32Array>();
-const unet = orThrow(
-  unet2DModel(
-    orThrow(
-      unet2DConfig({
-        sample_size: 8,
-        in_channels: 1,
-        out_channels: 1,
-        layers_per_block: 1,
-        block_out_channels: [16, 32],
-        down_block_types: ["DownBlock2D", "AttnDownBlock2D"],
-        up_block_types: ["AttnUpBlock2D", "UpBlock2D"],
-        norm_num_groups: 4,
-        attention_head_dim: 8,
-      }),
-    ),
-  ),
-);
+const unet = smallUnet(8);
 const mlp = mlpNetwork(orThrow(mlpConfig({ dataDim: 2, width: 64, blocks: 2 })));
 const cases: readonly { readonly network: Network; readonly x: Tensor; readonly noise: readonly number[] }[] =
   [
