@@ -14,6 +14,7 @@ export * from "./embedding.js";
 export * from "./group-norm-shape.js";
 export * from "./io/safetensors.js";
 export * from "./io/unet-config.js";
+export * from "./kernel-cache.js";
 export { type ResidualAddGradients, residualAdd, residualAddBackward } from "./kernels/add.js";
 export {
   type AttentionImplementation,
@@ -71,6 +72,7 @@ export {
   type DeviceBuffer,
   type DeviceValue,
   forwardNetworkWebgpu,
+  MAX_WEBGPU_KERNELS,
   type ResidentParameters,
   type WebgpuNetKernels,
   webgpuNetKernels,

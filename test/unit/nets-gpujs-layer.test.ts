@@ -5,6 +5,7 @@
  */
 import type { GPU } from "gpu.js";
 import { describe, expect, it } from "vitest";
+import { kernelCache } from "../../src/nets/kernel-cache.js";
 import { gpujsLayer, MAX_GEOMETRIES } from "../../src/nets/kernels/gpujs-layer.js";
 
 /** A GPU.js stand-in: kernels answer zeros of their output length; `live` lists the undestroyed ones by rows. */
@@ -48,5 +49,26 @@ describe("gpujsLayer's kernel cache", () => {
     expect(live.get(3)).toBe(0);
     l.dispose();
     expect([...live.values()].every((k) => k === 0)).toBe(true);
+  });
+});
+
+describe("kernelCache", () => {
+  it("compiles once per key, evicts the least recently used beyond its capacity, and destroys on clear", () => {
+    const destroyed: string[] = [];
+    let compiled = 0;
+    const cache = kernelCache<string>(2, (k) => destroyed.push(k));
+    const get = (key: string) =>
+      cache.get(key, () => {
+        compiled++;
+        return `kernel ${key}`;
+      });
+    expect([get("a"), get("b"), get("a")]).toEqual(["kernel a", "kernel b", "kernel a"]);
+    expect(compiled).toBe(2);
+    get("c"); // b is the least recently used
+    expect(destroyed).toEqual(["kernel b"]);
+    expect(cache.size()).toBe(2);
+    cache.clear();
+    expect(destroyed.sort()).toEqual(["kernel a", "kernel b", "kernel c"]);
+    expect(cache.size()).toBe(0);
   });
 });

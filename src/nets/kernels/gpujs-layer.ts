@@ -6,6 +6,7 @@
  * @module
  */
 import type { GPU, IConstantsThis, IKernelFunctionThis, IKernelRunShortcut } from "gpu.js";
+import { kernelCache } from "../kernel-cache.js";
 
 /**
  * A GPU.js kernel function over flat float arrays, one output element per thread.
@@ -62,27 +63,16 @@ export const MAX_GEOMETRIES = 32;
  */
 export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLayerSpec<G, C>) => {
   type Compiled = Readonly<Record<"forward" | "dx" | "dw" | "db", IKernelRunShortcut>>;
-  const cache = new Map<string, Compiled>();
-  const destroy = (k: Compiled): void => {
+  const cache = kernelCache<Compiled>(MAX_GEOMETRIES, (k) => {
     for (const kernel of Object.values(k)) kernel.destroy();
-  };
+  });
   const compile = (g: G): Compiled => {
     const constants = spec.constants(g);
-    const key = JSON.stringify(constants);
-    const hit = cache.get(key);
-    if (hit) {
-      // most recently used last, so that eviction takes the least recently used
-      cache.delete(key);
-      cache.set(key, hit);
-      return hit;
-    }
-    if (cache.size >= MAX_GEOMETRIES) {
-      const [oldest, kernels] = cache.entries().next().value!;
-      cache.delete(oldest);
-      destroy(kernels);
-    }
+    return cache.get(JSON.stringify(constants), () => make(g, constants));
+  };
+  const make = (g: G, constants: C): Compiled => {
     const lengths = spec.lengths(g);
-    const make = (part: keyof Compiled): IKernelRunShortcut =>
+    const kernel = (part: keyof Compiled): IKernelRunShortcut =>
       gpu.createKernel(spec.kernels[part], {
         output: [lengths[part]],
         constants,
@@ -90,9 +80,7 @@ export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLay
         // float32 everywhere: on the GL backends, never the lossy 8-bit "unsigned" packing
         precision: "single",
       }) as IKernelRunShortcut;
-    const compiled: Compiled = { forward: make("forward"), dx: make("dx"), dw: make("dw"), db: make("db") };
-    cache.set(key, compiled);
-    return compiled;
+    return { forward: kernel("forward"), dx: kernel("dx"), dw: kernel("dw"), db: kernel("db") };
   };
   const run = (k: IKernelRunShortcut, ...args: Float32Array[]): Float32Array => {
     const out = k(...args);
@@ -106,7 +94,6 @@ export const gpujsLayer = <G, C extends IConstantsThis>(gpu: GPU, spec: GpujsLay
       return { dx: run(k.dx, w, dy), dw: run(k.dw, x, dy), db: run(k.db, dy) };
     },
     dispose: (): void => {
-      for (const k of cache.values()) destroy(k);
       cache.clear();
     },
   };

@@ -18,6 +18,7 @@ import { type ScoreflowError, scoreflowError } from "../../core/errors.js";
 import { firstNonFinite, size, type Tensor } from "../../core/tensor.js";
 import type { NetBackend } from "../backend.js";
 import { fourierFeatures } from "../embedding.js";
+import { type KernelCache, kernelCache } from "../kernel-cache.js";
 import { conv2dForwardKernel } from "../kernels/conv2d-gpujs.js";
 import { linearForwardKernel } from "../kernels/linear-gpujs.js";
 import { checkNetworkInput, checkParameters, type Network, type Parameters } from "../network.js";
@@ -67,6 +68,14 @@ export interface DeviceValue {
 }
 
 /**
+ * How many compiled kernels a {@link WebgpuNetKernels} keeps (op × geometry; a U-Net pass uses about 50, so this
+ * holds some ten batch sizes and never evicts within a pass).
+ *
+ * @category Networks
+ */
+export const MAX_WEBGPU_KERNELS = 512;
+
+/**
  * A parameter map and its device buffers by name.
  *
  * @category Networks
@@ -87,8 +96,8 @@ export interface ResidentParameters {
 export interface WebgpuNetKernels {
   /** The GPU.js instance (webgpu mode) that compiles and runs the kernels. */
   readonly gpu: GPU;
-  /** Compiled kernels by op and geometry. */
-  readonly compiled: Map<string, IKernelRunShortcut>;
+  /** Compiled kernels by op and geometry, the {@link MAX_WEBGPU_KERNELS} most recently used. */
+  readonly compiled: KernelCache<IKernelRunShortcut>;
   /** The parameters of the last pass, uploaded once (a mutable cache, replaced when the parameters change). */
   resident: ResidentParameters | undefined;
   /** Frees the resident parameters and destroys the compiled kernels. */
@@ -105,12 +114,11 @@ export const webgpuNetKernels = (backend: NetBackend): E.Either<ScoreflowError, 
     return E.left(scoreflowError("webgpu network", "backend.mode", backend.mode, 'must be "webgpu"'));
   const kernels: WebgpuNetKernels = {
     gpu: backend.gpu,
-    compiled: new Map(),
+    compiled: kernelCache(MAX_WEBGPU_KERNELS, (k) => k.destroy()),
     resident: undefined,
     dispose: async () => {
       await release(kernels.resident?.buffers.values() ?? []);
       kernels.resident = undefined;
-      for (const k of kernels.compiled.values()) k.destroy();
       kernels.compiled.clear();
     },
   };
@@ -131,21 +139,18 @@ type Argument = DeviceValue | Float32Array;
 
 /** The ops over device values; every buffer a kernel creates is pushed to `created`. */
 const webgpuOps = (kernels: WebgpuNetKernels, created: Promise<DeviceBuffer>[]): NetOps<DeviceValue> => {
-  const compiled = (name: string, fn: GpuKernel, constants: Record<string, number>, length: number) => {
-    const key = `${name} ${length} ${JSON.stringify(constants)}`;
-    let k = kernels.compiled.get(key);
-    if (k === undefined) {
-      k = kernels.gpu.createKernel(fn as unknown as KernelFunction, {
-        output: [length],
-        constants,
-        pipeline: true,
-        immutable: true,
-        precision: "single",
-      }) as IKernelRunShortcut;
-      kernels.compiled.set(key, k);
-    }
-    return k;
-  };
+  const compiled = (name: string, fn: GpuKernel, constants: Record<string, number>, length: number) =>
+    kernels.compiled.get(
+      `${name} ${length} ${JSON.stringify(constants)}`,
+      () =>
+        kernels.gpu.createKernel(fn as unknown as KernelFunction, {
+          output: [length],
+          constants,
+          pipeline: true,
+          immutable: true,
+          precision: "single",
+        }) as IKernelRunShortcut,
+    );
   /** Queues kernel `fn` over `args` once they exist; the result has `shape`. */
   const op = (
     name: string,
