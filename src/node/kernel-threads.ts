@@ -99,7 +99,7 @@ export const createKernelThreads = (helpers: number): E.Either<ScoreflowError, K
       const started = Atomics.load(ctl, base + SEQ);
       for (let done = Atomics.load(ctl, base + DONE); done !== started; done = Atomics.load(ctl, base + DONE))
         Atomics.wait(ctl, base + DONE, done);
-      if (ctl[base + FAILED] !== 0) throw new Error(`kernel threads: helper ${h} failed its call`);
+      return ctl[base + FAILED] === 0;
     },
     dispose: async () => {
       for (let h = 0; h < helpers; h++) post(h, -1, []);

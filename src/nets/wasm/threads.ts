@@ -38,8 +38,8 @@ export interface KernelThreads {
   readonly memory: WebAssembly.Memory;
   /** Starts `kernel(...args)` on helper `h` (0 ≤ h < helpers) and returns at once. */
   readonly start: (h: number, kernel: MicroKernelName, args: readonly number[]) => void;
-  /** Blocks until helper `h` has finished the call last started on it; throws if that call failed. */
-  readonly wait: (h: number) => void;
+  /** Blocks until helper `h` has finished the call last started on it; false when that call failed (a trap). */
+  readonly wait: (h: number) => boolean;
   /** Stops the helpers; the threads must not be used afterwards. */
   readonly dispose: () => Promise<void>;
 }
@@ -92,7 +92,9 @@ export const threadedMicroKernels = (
     try {
       (local[kernel] as (...args: readonly number[]) => void)(...mine);
     } finally {
-      for (let p = 1; p < parts; p++) threads.wait(p - 1);
+      // every helper is waited for before anything is thrown: none may still write when the caller goes on
+      const failed = rs.slice(1).flatMap((_, h) => (threads.wait(h) ? [] : [h]));
+      if (failed.length > 0) throw new Error(`kernel threads: helper ${failed.join(", ")} failed its call`);
     }
   };
   return {
