@@ -89,13 +89,16 @@ export const threadedMicroKernels = (
     const rs = ranges(blocks, parts);
     for (let p = 1; p < parts; p++) threads.start(p - 1, kernel, argsFor(rs[p][0], rs[p][1] - rs[p][0]));
     const mine = argsFor(rs[0][0], rs[0][1] - rs[0][0]);
+    let trap: unknown;
     try {
       (local[kernel] as (...args: readonly number[]) => void)(...mine);
-    } finally {
-      // every helper is waited for before anything is thrown: none may still write when the caller goes on
-      const failed = rs.slice(1).flatMap((_, h) => (threads.wait(h) ? [] : [h]));
-      if (failed.length > 0) throw new Error(`kernel threads: helper ${failed.join(", ")} failed its call`);
+    } catch (e) {
+      trap = e;
     }
+    // every helper is waited for before anything is thrown: none may still write when the caller goes on
+    const failed = rs.slice(1).flatMap((_, h) => (threads.wait(h) ? [] : [h]));
+    if (trap !== undefined) throw trap;
+    if (failed.length > 0) throw new Error(`kernel threads: helper ${failed.join(", ")} failed its call`);
   };
   return {
     memory: local.memory,
