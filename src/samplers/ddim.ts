@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import type { ScoreflowError } from "../core/errors.js";
 import { foldIn, type RngKey } from "../core/rng.js";
-import { allFinite, type VectorSpace } from "../core/tensor.js";
+import type { VectorSpace } from "../core/tensor.js";
 import { check, inClosedInterval } from "../core/validate.js";
 import { ddpmMarginalAt } from "../discrete/forward.js";
 import type { DdpmSchedule } from "../discrete/schedule.js";
@@ -20,11 +20,9 @@ import {
   type Solution,
   type SolveError,
   type SolveOptions,
-  type SolverStep,
   type SolverSteps,
-  solveFailure,
 } from "../solvers/solution.js";
-import { checkDiscreteTimesteps, discretePrediction } from "./discrete-model.js";
+import { chainSteps, checkDiscreteTimesteps, discretePrediction } from "./discrete-model.js";
 import type { DiffusionModel } from "./model.js";
 import { checkSamplerKey } from "./sampler-key.js";
 
@@ -139,9 +137,7 @@ export function* ddimSteps<V>(
   );
   if (E.isLeft(input)) return input;
   const predict = discretePrediction(space, schedule, model);
-  let x = noise;
-  let last: SolverStep<V> = { step: 0, t: input.right[0].t, y: x, nfe: 0 };
-  for (const [k, { t, prev, signal, direction, sigma }] of input.right.entries()) {
+  return yield* chainSteps(space, CONTEXT, input.right, noise, (x, { t, signal, direction, sigma }, k) => {
     const prediction = predict(x, t);
     const x0 = clip === undefined ? prediction("x0") : clip(prediction("x0"));
     const eps =
@@ -153,12 +149,8 @@ export function* ddimSteps<V>(
       [direction, eps],
     ];
     if (sigma > 0 && key !== undefined) terms.push([sigma, space.normalLike(foldIn(key, k), x)]);
-    x = space.combine(terms);
-    if (!allFinite(space, x)) return E.left(solveFailure(CONTEXT, "nonFinite", k + 1, prev));
-    last = { step: k + 1, t: prev, y: x, nfe: k + 1 };
-    yield last;
-  }
-  return E.right(last);
+    return terms;
+  });
 }
 
 /**

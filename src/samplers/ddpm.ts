@@ -9,7 +9,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { pipe } from "fp-ts/lib/function.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
 import { foldIn, type RngKey } from "../core/rng.js";
-import { allFinite, type VectorSpace } from "../core/tensor.js";
+import type { VectorSpace } from "../core/tensor.js";
 import { ddpmPosterior } from "../discrete/posterior.js";
 import type { DdpmSchedule } from "../discrete/schedule.js";
 import {
@@ -18,11 +18,9 @@ import {
   type Solution,
   type SolveError,
   type SolveOptions,
-  type SolverStep,
   type SolverSteps,
-  solveFailure,
 } from "../solvers/solution.js";
-import { checkDiscreteTimesteps, discretePrediction } from "./discrete-model.js";
+import { chainSteps, checkDiscreteTimesteps, discretePrediction } from "./discrete-model.js";
 import type { DiffusionModel } from "./model.js";
 import { checkSamplerKey } from "./sampler-key.js";
 
@@ -140,9 +138,7 @@ export function* ddpmAncestralSteps<V>(
   );
   if (E.isLeft(input)) return input;
   const predict = discretePrediction(space, schedule, model);
-  let x = noise;
-  let last: SolverStep<V> = { step: 0, t: input.right[0].t, y: x, nfe: 0 };
-  for (const [k, { t, prev, x0Coeff, xtCoeff, std }] of input.right.entries()) {
+  return yield* chainSteps(space, CONTEXT, input.right, noise, (x, { t, x0Coeff, xtCoeff, std }, k) => {
     const predicted = predict(x, t)("x0");
     const x0 = clip === undefined ? predicted : clip(predicted);
     const terms: Array<readonly [number, V]> = [
@@ -150,12 +146,8 @@ export function* ddpmAncestralSteps<V>(
       [xtCoeff, x],
     ];
     if (std > 0) terms.push([std, space.normalLike(foldIn(key, k), x)]);
-    x = space.combine(terms);
-    if (!allFinite(space, x)) return E.left(solveFailure(CONTEXT, "nonFinite", k + 1, prev));
-    last = { step: k + 1, t: prev, y: x, nfe: k + 1 };
-    yield last;
-  }
-  return E.right(last);
+    return terms;
+  });
 }
 
 /**

@@ -8,11 +8,12 @@
  */
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
-import { map, type Storage, type Tensor, type VectorSpace } from "../core/tensor.js";
+import { allFinite, map, type Storage, type Tensor, type VectorSpace } from "../core/tensor.js";
 import { isPositive } from "../core/validate.js";
 import { ddpmMarginalAt } from "../discrete/forward.js";
 import type { DdpmSchedule } from "../discrete/schedule.js";
 import { convertPrediction, type Parameterization } from "../sde/parameterization.js";
+import { type SolverStep, type SolverSteps, solveFailure } from "../solvers/solution.js";
 import type { DiffusionModel } from "./model.js";
 
 /**
@@ -83,3 +84,28 @@ export const clipTensor = <A extends Storage>(
   isPositive.test(range)
     ? E.right((x0: Tensor<A>) => map(x0, (v) => Math.min(range, Math.max(-range, v))))
     : E.left(scoreflowError("clipTensor", "range", range, isPositive.rule));
+
+/**
+ * The loop DDPM and DDIM share: from x = noise, each step k of the plan maps x to the linear combination
+ * `terms(x, step, k)` (one model evaluation per step), checks it finite and yields it as record k + 1 at the
+ * step's `prev` timestep; a non-finite state stops the run with a `nonFinite` failure there.
+ *
+ * @category Samplers
+ */
+export function* chainSteps<V, S extends { readonly t: number; readonly prev: number }>(
+  space: VectorSpace<V>,
+  context: string,
+  plan: readonly S[],
+  noise: V,
+  terms: (x: V, step: S, k: number) => ReadonlyArray<readonly [number, V]>,
+): SolverSteps<V> {
+  let x = noise;
+  let last: SolverStep<V> = { step: 0, t: plan[0].t, y: x, nfe: 0 };
+  for (const [k, step] of plan.entries()) {
+    x = space.combine(terms(x, step, k));
+    if (!allFinite(space, x)) return E.left(solveFailure(context, "nonFinite", k + 1, step.prev));
+    last = { step: k + 1, t: step.prev, y: x, nfe: k + 1 };
+    yield last;
+  }
+  return E.right(last);
+}
