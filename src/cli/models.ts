@@ -15,7 +15,7 @@ import { type BackendRequest, createBackend, type NetBackend } from "../nets/bac
 import { checkParameters, type Parameters } from "../nets/network.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import { type NetKernels, netKernels } from "../nets/tape.js";
-import { type WebgpuNetKernels, webgpuNetKernels } from "../nets/webgpu/forward.js";
+import { type WebgpuNetKernels, webgpuNetKernels } from "../nets/webgpu/device.js";
 import { type Checkpoint, loadCheckpoint } from "../node/checkpoint.js";
 import { loadMnist, loadPngDirectory } from "../node/datasets.js";
 import { createKernelThreads } from "../node/kernel-threads.js";

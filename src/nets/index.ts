@@ -69,12 +69,15 @@ export * from "./unet.js";
 export type { MicroKernelName } from "./wasm/micro-kernels.js";
 export { type KernelThreads, MIN_FLOPS_PER_THREAD } from "./wasm/threads.js";
 export {
+  type Argument,
   type DeviceBuffer,
+  type DeviceRunner,
   type DeviceValue,
-  forwardNetworkWebgpu,
+  type GpuKernel,
   MAX_WEBGPU_KERNELS,
   type ResidentParameters,
   type WebgpuNetKernels,
   webgpuNetKernels,
-} from "./webgpu/forward.js";
+} from "./webgpu/device.js";
+export { forwardNetworkWebgpu } from "./webgpu/forward.js";
 export { samplerModelWebgpu } from "./webgpu/sampler-model.js";

@@ -50,7 +50,8 @@ export function conv2dForwardKernel(this: This, x: number[], w: number[], b: num
   return sum;
 }
 
-function inputGradientKernel(this: This, w: number[], dy: number[]): number {
+/** ∂x[n, c, r, q] = Σ_{o,u,v} w[o, c, u, v]·∂y[n, o, (r + p − u)/s, (q + p − v)/s] (integer, in range). */
+export function conv2dInputGradientKernel(this: This, w: number[], dy: number[]): number {
   const t = this.thread.x;
   const q = t % this.constants.w;
   const t1 = Math.floor(t / this.constants.w);
@@ -79,7 +80,8 @@ function inputGradientKernel(this: This, w: number[], dy: number[]): number {
   return sum;
 }
 
-function weightGradientKernel(this: This, x: number[], dy: number[]): number {
+/** ∂w[o, c, u, v] = Σ_{n,i,j} ∂y[n, o, i, j]·x[n, c, s·i + u − p, s·j + v − p]. */
+export function conv2dWeightGradientKernel(this: This, x: number[], dy: number[]): number {
   const t = this.thread.x;
   const v = t % this.constants.kw;
   const t1 = Math.floor(t / this.constants.kw);
@@ -106,7 +108,8 @@ function weightGradientKernel(this: This, x: number[], dy: number[]): number {
   return sum;
 }
 
-function biasGradientKernel(this: This, dy: number[]): number {
+/** ∂b[o] = Σ_{n,i,j} ∂y[n, o, i, j]. */
+export function conv2dBiasGradientKernel(this: This, dy: number[]): number {
   const o = this.thread.x;
   let sum = 0;
   for (let n = 0; n < this.constants.n; n++) {
@@ -133,9 +136,9 @@ export const gpujsConv2d = (
   ...gpujsLayer<Conv2dShape, ConvConstants>(gpu, {
     kernels: {
       forward: conv2dForwardKernel,
-      dx: inputGradientKernel,
-      dw: weightGradientKernel,
-      db: biasGradientKernel,
+      dx: conv2dInputGradientKernel,
+      dw: conv2dWeightGradientKernel,
+      db: conv2dBiasGradientKernel,
     },
     constants: (g) => ({ ...g }),
     lengths: (g) => ({

@@ -36,7 +36,8 @@ export function linearForwardKernel(this: This, x: number[], w: number[], b: num
   return sum;
 }
 
-function inputGradientKernel(this: This, w: number[], dy: number[]): number {
+/** ∂x[r, k] = Σₒ ∂y[r, o]·W[o, k]. */
+export function linearInputGradientKernel(this: This, w: number[], dy: number[]): number {
   const k = this.thread.x % this.constants.nin;
   const r = Math.floor(this.thread.x / this.constants.nin);
   let sum = 0;
@@ -46,7 +47,8 @@ function inputGradientKernel(this: This, w: number[], dy: number[]): number {
   return sum;
 }
 
-function weightGradientKernel(this: This, x: number[], dy: number[]): number {
+/** ∂W[o, k] = Σᵣ ∂y[r, o]·x[r, k]. */
+export function linearWeightGradientKernel(this: This, x: number[], dy: number[]): number {
   const k = this.thread.x % this.constants.nin;
   const o = Math.floor(this.thread.x / this.constants.nin);
   let sum = 0;
@@ -56,7 +58,8 @@ function weightGradientKernel(this: This, x: number[], dy: number[]): number {
   return sum;
 }
 
-function biasGradientKernel(this: This, dy: number[]): number {
+/** ∂b[o] = Σᵣ ∂y[r, o]. */
+export function linearBiasGradientKernel(this: This, dy: number[]): number {
   let sum = 0;
   for (let r = 0; r < this.constants.rows; r++) {
     sum += dy[r * this.constants.nout + this.thread.x];
@@ -80,9 +83,9 @@ export const gpujsLinear = (
   ...gpujsLayer<LinearShape, LinearConstants>(gpu, {
     kernels: {
       forward: linearForwardKernel,
-      dx: inputGradientKernel,
-      dw: weightGradientKernel,
-      db: biasGradientKernel,
+      dx: linearInputGradientKernel,
+      dw: linearWeightGradientKernel,
+      db: linearBiasGradientKernel,
     },
     constants: (g) => ({ rows: g.rows, nin: g.inFeatures, nout: g.outFeatures }),
     lengths: (g) => ({

@@ -1,29 +1,32 @@
 /**
  * A network's forward pass on the GPU through GPU.js's webgpu backend: the same `Network.apply` as on the CPU,
- * interpreted by {@link NetOps} over device buffers. Every op compiles (once per geometry) a GPU.js kernel in
- * pipeline mode, whose result stays on the device and feeds the next op; the pass reads back one buffer, the
- * output. Ops return at once with the promise of their buffer, so the network code stays synchronous and the GPU
- * queue receives the kernels in dependency order. The parameters of the last call stay resident on the device.
- *
- * Forward only: training and the samplers run on the synchronous CPU ops (GPU.js's webgpu kernels answer with
- * Promises, and the samplers call their model synchronously).
+ * interpreted by {@link NetOps} over device buffers (see `device.ts`). Every op compiles (once per geometry) a
+ * GPU.js kernel in pipeline mode, whose result stays on the device and feeds the next op; the pass reads back one
+ * buffer, the output. The parameters of the last call stay resident on the device. Samplers use it through
+ * `samplerModelWebgpu` and `asyncModelSteps`.
  *
  * Source: gpu.js 2.24 README, "WebGPU" (`pipeline: true` buffer handles, `toArray()`), "Pipelining".
  *
  * @module
  */
 import * as E from "fp-ts/lib/Either.js";
-import type { GPU, IKernelRunShortcut, KernelFunction } from "gpu.js";
 import { type ScoreflowError, scoreflowError } from "../../core/errors.js";
-import { firstNonFinite, size, type Tensor } from "../../core/tensor.js";
-import type { NetBackend } from "../backend.js";
+import { size, type Tensor } from "../../core/tensor.js";
 import { fourierFeatures } from "../embedding.js";
-import { type KernelCache, kernelCache } from "../kernel-cache.js";
 import { conv2dForwardKernel } from "../kernels/conv2d-gpujs.js";
 import { linearForwardKernel } from "../kernels/linear-gpujs.js";
-import { checkNetworkInput, checkParameters, type Network, type Parameters } from "../network.js";
+import type { Network, Parameters } from "../network.js";
 import type { NetOps } from "../ops.js";
 import { must, runOnTape } from "../tape.js";
+import {
+  type DeviceBuffer,
+  type DeviceValue,
+  deviceRunner,
+  passInputs,
+  readBack,
+  release,
+  type WebgpuNetKernels,
+} from "./device.js";
 import {
   addKernel,
   attendKernel,
@@ -36,140 +39,19 @@ import {
   projectKernel,
   scaleRowsKernel,
   siluKernel,
-  uploadKernel,
   upsampleKernel,
 } from "./kernels.js";
 
 /**
- * A device buffer of float32 values: a GPU.js pipeline result (`WebGPUBufferResult`).
+ * The ops over device values; every buffer a kernel creates is pushed to `created`.
  *
  * @category Networks
  */
-export interface DeviceBuffer {
-  /** Reads the values back. */
-  readonly toArray: () => Promise<Float32Array | number[]>;
-  /** Frees the buffer. */
-  readonly delete: () => void;
-}
-
-/**
- * A value of a forward pass on the GPU: its shape, the promise of its buffer, and its host tensor when it came
- * from the host (parameters, constants).
- *
- * @category Networks
- */
-export interface DeviceValue {
-  /** The shape (row-major). */
-  readonly shape: readonly number[];
-  /** The device buffer, once the kernel that writes it is queued. */
-  readonly buffer: Promise<DeviceBuffer>;
-  /** The host values, for parameters and constants. */
-  readonly host?: Tensor;
-}
-
-/**
- * How many compiled kernels a {@link WebgpuNetKernels} keeps (op × geometry; a U-Net pass uses about 50, so this
- * holds some ten batch sizes and never evicts within a pass).
- *
- * @category Networks
- */
-export const MAX_WEBGPU_KERNELS = 512;
-
-/**
- * A parameter map and its device buffers by name.
- *
- * @category Networks
- */
-export interface ResidentParameters {
-  /** The host parameters (compared by identity). */
-  readonly parameters: Parameters;
-  /** Their device buffers. */
-  readonly buffers: Map<string, Promise<DeviceBuffer>>;
-}
-
-/**
- * The compiled webgpu kernels of the network ops, cached per op and geometry, and the parameters resident on
- * the device. Create with {@link webgpuNetKernels}; release with `dispose`.
- *
- * @category Networks
- */
-export interface WebgpuNetKernels {
-  /** The GPU.js instance (webgpu mode) that compiles and runs the kernels. */
-  readonly gpu: GPU;
-  /** Compiled kernels by op and geometry, the {@link MAX_WEBGPU_KERNELS} most recently used. */
-  readonly compiled: KernelCache<IKernelRunShortcut>;
-  /** The parameters of the last pass, uploaded once (a mutable cache, replaced when the parameters change). */
-  resident: ResidentParameters | undefined;
-  /** Frees the resident parameters and destroys the compiled kernels. */
-  readonly dispose: () => Promise<void>;
-}
-
-/**
- * The webgpu kernels of the network ops on a `webgpu` backend (a Left on any other mode).
- *
- * @category Networks
- */
-export const webgpuNetKernels = (backend: NetBackend): E.Either<ScoreflowError, WebgpuNetKernels> => {
-  if (backend.mode !== "webgpu")
-    return E.left(scoreflowError("webgpu network", "backend.mode", backend.mode, 'must be "webgpu"'));
-  const kernels: WebgpuNetKernels = {
-    gpu: backend.gpu,
-    compiled: kernelCache(MAX_WEBGPU_KERNELS, (k) => k.destroy()),
-    resident: undefined,
-    dispose: async () => {
-      await release(kernels.resident?.buffers.values() ?? []);
-      kernels.resident = undefined;
-      kernels.compiled.clear();
-    },
-  };
-  return E.right(kernels);
-};
-
-/** Deletes every buffer that was created (a failed kernel's promise is skipped). */
-const release = async (buffers: Iterable<Promise<DeviceBuffer>>): Promise<void> => {
-  const settled = await Promise.allSettled(buffers);
-  for (const s of new Set(settled.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])))) s.delete();
-};
-
-/** A GPU.js kernel function of this module's kernels (its `this` carries the geometry constants). */
-type GpuKernel = (this: never, ...args: never[]) => number;
-
-/** One kernel argument: a device value, or small host data passed as is (per-sample scalars). */
-type Argument = DeviceValue | Float32Array;
-
-/** The ops over device values; every buffer a kernel creates is pushed to `created`. */
-const webgpuOps = (kernels: WebgpuNetKernels, created: Promise<DeviceBuffer>[]): NetOps<DeviceValue> => {
-  const compiled = (name: string, fn: GpuKernel, constants: Record<string, number>, length: number) =>
-    kernels.compiled.get(
-      `${name} ${length} ${JSON.stringify(constants)}`,
-      () =>
-        kernels.gpu.createKernel(fn as unknown as KernelFunction, {
-          output: [length],
-          constants,
-          pipeline: true,
-          immutable: true,
-          precision: "single",
-        }) as IKernelRunShortcut,
-    );
-  /** Queues kernel `fn` over `args` once they exist; the result has `shape`. */
-  const op = (
-    name: string,
-    fn: GpuKernel,
-    constants: Record<string, number>,
-    shape: readonly number[],
-    args: readonly Argument[],
-  ): DeviceValue => {
-    const kernel = compiled(name, fn, constants, size(shape));
-    const buffer = Promise.all(args.map((a) => (a instanceof Float32Array ? a : a.buffer))).then(
-      (values) => kernel(...(values as unknown as number[][])) as unknown as Promise<DeviceBuffer>,
-    );
-    created.push(buffer);
-    return { shape: [...shape], buffer };
-  };
-  const constant = (t: Tensor): DeviceValue => ({
-    ...op("upload", uploadKernel, {}, t.shape, [t.data]),
-    host: t,
-  });
+export const webgpuOps = (
+  kernels: WebgpuNetKernels,
+  created: Promise<DeviceBuffer>[],
+): NetOps<DeviceValue> => {
+  const { op, constant } = deviceRunner(kernels, created);
   const nchw = (x: DeviceValue) => {
     const [n, c, h, w] = x.shape;
     return { n, c, h, w };
@@ -268,24 +150,6 @@ const webgpuOps = (kernels: WebgpuNetKernels, created: Promise<DeviceBuffer>[]):
   };
 };
 
-/** The resident buffers of `parameters`, uploading them (and checking them) when they are new. */
-const residentBuffers = (
-  kernels: WebgpuNetKernels,
-  network: Network,
-  parameters: Parameters,
-): E.Either<ScoreflowError, Map<string, Promise<DeviceBuffer>>> => {
-  if (kernels.resident?.parameters === parameters) return E.right(kernels.resident.buffers);
-  const checked = checkParameters(network, parameters);
-  if (E.isLeft(checked)) return checked;
-  if (kernels.resident !== undefined) void release(kernels.resident.buffers.values());
-  const buffers = new Map<string, Promise<DeviceBuffer>>();
-  const uploads: Promise<DeviceBuffer>[] = [];
-  const ops = webgpuOps(kernels, uploads);
-  for (const [name, tensor] of parameters) buffers.set(name, ops.constant(tensor).buffer);
-  kernels.resident = { parameters, buffers };
-  return E.right(buffers);
-};
-
 /**
  * The forward pass y = network(x, noise) on the GPU (see the module notes): the input and the parameters are
  * checked at this boundary (shapes, finiteness: the rules of `forwardNetwork` and `checkParameters`), the
@@ -301,26 +165,18 @@ export const forwardNetworkWebgpu = async (
   noise: ArrayLike<number>,
 ): Promise<E.Either<ScoreflowError, Tensor>> => {
   const context = `${network.name} forward (webgpu)`;
-  const input = checkNetworkInput(network, x, noise);
-  if (E.isLeft(input)) return input;
-  const bad = firstNonFinite(x.data);
-  if (bad >= 0) return E.left(scoreflowError(context, `x.data[${bad}]`, x.data[bad], "must be finite"));
-  const resident = residentBuffers(kernels, network, parameters);
-  if (E.isLeft(resident)) return resident;
+  const inputs = passInputs(kernels, network, parameters, x, noise, context);
+  if (E.isLeft(inputs)) return inputs;
   const created: Promise<DeviceBuffer>[] = [];
   const ops = webgpuOps(kernels, created);
   const parameter = (name: string): DeviceValue => {
     const host = parameters.get(name)!;
-    return { shape: host.shape, host, buffer: resident.right.get(name)! };
+    return { shape: host.shape, host, buffer: inputs.right.buffers.get(name)! };
   };
-  const pass = runOnTape(() => network.apply(ops, parameter, ops.constant(x), input.right));
+  const pass = runOnTape(() => network.apply(ops, parameter, ops.constant(x), inputs.right.noise));
   try {
     if (E.isLeft(pass)) return pass;
-    const out = await (await pass.right.buffer).toArray();
-    const data = out instanceof Float32Array ? Float32Array.from(out) : Float32Array.from(out);
-    const i = firstNonFinite(data);
-    if (i >= 0) return E.left(scoreflowError(context, `output[${i}]`, data[i], "must be finite"));
-    return E.right({ shape: [...pass.right.shape], data });
+    return await readBack(pass.right, context, "output");
   } catch (e) {
     return E.left(scoreflowError(context, "gpu", "webgpu", `failed: ${(e as Error).message}`));
   } finally {

@@ -10,7 +10,8 @@ import type { AsyncDiffusionModel } from "../../samplers/async-model.js";
 import type { Network, Parameters } from "../network.js";
 import { preconditionedNetwork } from "../precondition.js";
 import type { ScoreModel } from "../score-model.js";
-import { forwardNetworkWebgpu, type WebgpuNetKernels } from "./forward.js";
+import type { WebgpuNetKernels } from "./device.js";
+import { forwardNetworkWebgpu } from "./forward.js";
 
 /** y = network(x, c for every row) on the GPU; a Left (a non-finite state) answers NaN, as `forwardForSampler`. */
 const forwardOrNaN = async (
