@@ -68,6 +68,7 @@ export * from "./tape.js";
 export * from "./unet.js";
 export type { MicroKernelName } from "./wasm/micro-kernels.js";
 export { type KernelThreads, MIN_FLOPS_PER_THREAD } from "./wasm/threads.js";
+export { type DeviceNode, networkGradientsWebgpu } from "./webgpu/backward.js";
 export {
   type Argument,
   type DeviceBuffer,

@@ -12,14 +12,18 @@
 import * as E from "fp-ts/lib/Either.js";
 import { type ScoreflowError, scoreflowError } from "../../core/errors.js";
 import { size, type Tensor } from "../../core/tensor.js";
+import type { AttentionOptions } from "../attention-shape.js";
+import type { Conv2dOptions } from "../conv2d-shape.js";
 import { fourierFeatures } from "../embedding.js";
+import type { GroupNormOptions } from "../group-norm-shape.js";
 import { conv2dForwardKernel } from "../kernels/conv2d-gpujs.js";
 import { linearForwardKernel } from "../kernels/linear-gpujs.js";
 import type { Network, Parameters } from "../network.js";
-import type { NetOps } from "../ops.js";
+import type { AttentionParameters, NetOps } from "../ops.js";
 import { must, runOnTape } from "../tape.js";
 import {
   type DeviceBuffer,
+  type DeviceRunner,
   type DeviceValue,
   deviceRunner,
   passInputs,
@@ -43,6 +47,93 @@ import {
 } from "./kernels.js";
 
 /**
+ * The geometry of a convolution of x [N, Cin, H, W] by w [Cout, Cin, kh, kw] (the constants of the conv2d
+ * kernels) and its output shape.
+ *
+ * @category Networks
+ */
+export const convGeometry = (x: DeviceValue, w: DeviceValue, options: Conv2dOptions) => {
+  const [n, cin, h, wd] = x.shape;
+  const [cout, , kh, kw] = w.shape;
+  const { stride, padding } = options;
+  const hout = Math.floor((h + 2 * padding - kh) / stride) + 1;
+  const wout = Math.floor((wd + 2 * padding - kw) / stride) + 1;
+  return {
+    constants: { n, cin, h, w: wd, cout, kh, kw, stride, padding, hout, wout },
+    shape: [n, cout, hout, wout],
+  };
+};
+
+/**
+ * The constants of the group-norm kernels for x [N, C, …]: batch, channels, spatial size, channels per group.
+ *
+ * @category Networks
+ */
+export const groupGeometry = (x: DeviceValue, options: GroupNormOptions) => {
+  const [n, c] = x.shape;
+  return { n, c, s: size(x.shape) / (n * c), perGroup: c / options.groups };
+};
+
+/**
+ * Group normalization on the device: the statistics (μ, 1/σ per sample and group) and the output.
+ *
+ * @category Networks
+ */
+export const groupNormOnDevice = (
+  runner: DeviceRunner,
+  x: DeviceValue,
+  gamma: DeviceValue,
+  beta: DeviceValue,
+  options: GroupNormOptions,
+): { readonly y: DeviceValue; readonly stats: DeviceValue } => {
+  const g = groupGeometry(x, options);
+  const m = g.perGroup * g.s;
+  const stats = runner.op(
+    "group stats",
+    groupStatsKernel,
+    { m, eps: options.eps },
+    [g.n * options.groups * 2],
+    [x],
+  );
+  const y = runner.op("group norm", groupNormKernel, g, x.shape, [x, stats, gamma, beta]);
+  return { y, stats };
+};
+
+/**
+ * The constants of the attention kernels for x [N, C, H, W]: batch, channels, tokens, head size, 1/√d, 1/f.
+ *
+ * @category Networks
+ */
+export const attentionGeometry = (x: DeviceValue, options: AttentionOptions) => {
+  const [n, c, h, w] = x.shape;
+  const d = options.headDim;
+  return { n, c, t: h * w, d, scale: 1 / Math.sqrt(d), invF: 1 / options.rescaleOutputFactor };
+};
+
+/**
+ * Self-attention on the device: the projections [q; k; v] [3, N, T, C], the heads' output o [N, T, C] and y.
+ *
+ * @category Networks
+ */
+export const attentionOnDevice = (
+  runner: DeviceRunner,
+  x: DeviceValue,
+  weights: AttentionParameters<DeviceValue>,
+  residual: DeviceValue,
+  options: AttentionOptions,
+): { readonly y: DeviceValue; readonly qkv: DeviceValue; readonly o: DeviceValue } => {
+  const g = attentionGeometry(x, options);
+  const [wq, bq] = weights.toQ;
+  const [wk, bk] = weights.toK;
+  const [wv, bv] = weights.toV;
+  const [wo, bo] = weights.toOut;
+  const qkv = runner.op("project", projectKernel, g, [3 * g.n * g.t * g.c], [x, wq, bq, wk, bk, wv, bv]);
+  const o = runner.op("attend", attendKernel, g, [g.n * g.t * g.c], [qkv]);
+  const y = runner.op("attention out", attentionOutKernel, g, x.shape, [o, wo, bo, residual]);
+  return { y, qkv, o };
+};
+
+/**
  * The ops over device values; every buffer a kernel creates is pushed to `created`.
  *
  * @category Networks
@@ -51,7 +142,8 @@ export const webgpuOps = (
   kernels: WebgpuNetKernels,
   created: Promise<DeviceBuffer>[],
 ): NetOps<DeviceValue> => {
-  const { op, constant } = deviceRunner(kernels, created);
+  const runner = deviceRunner(kernels, created);
+  const { op, constant } = runner;
   const nchw = (x: DeviceValue) => {
     const [n, c, h, w] = x.shape;
     return { n, c, h, w };
@@ -66,13 +158,8 @@ export const webgpuOps = (
     shape: (x) => x.shape,
     constant,
     conv2d: (x, w, b, options) => {
-      const [n, cin, h, wd] = x.shape;
-      const [cout, , kh, kw] = w.shape;
-      const { stride, padding } = options;
-      const hout = Math.floor((h + 2 * padding - kh) / stride) + 1;
-      const wout = Math.floor((wd + 2 * padding - kw) / stride) + 1;
-      const g = { n, cin, h, w: wd, cout, kh, kw, stride, padding, hout, wout };
-      return op("conv2d", conv2dForwardKernel, g, [n, cout, hout, wout], [x, w, b]);
+      const { constants, shape } = convGeometry(x, w, options);
+      return op("conv2d", conv2dForwardKernel, constants, shape, [x, w, b]);
     },
     linear: (x, w, b) => {
       const [nout, nin] = w.shape;
@@ -85,19 +172,7 @@ export const webgpuOps = (
         [x, w, b],
       );
     },
-    groupNorm: (x, gamma, beta, options) => {
-      const [n, c] = x.shape;
-      const s = size(x.shape) / (n * c);
-      const perGroup = c / options.groups;
-      const stats = op(
-        "group stats",
-        groupStatsKernel,
-        { m: perGroup * s, eps: options.eps },
-        [n * options.groups * 2],
-        [x],
-      );
-      return op("group norm", groupNormKernel, { c, s, perGroup }, x.shape, [x, stats, gamma, beta]);
-    },
+    groupNorm: (x, gamma, beta, options) => groupNormOnDevice(runner, x, gamma, beta, options).y,
     silu: (x) => op("silu", siluKernel, {}, x.shape, [x]),
     add: (a, b) => op("add", addKernel, {}, a.shape, [a, b]),
     concat: (xs) => xs.slice(1).reduce(concat2, xs[0]),
@@ -110,20 +185,7 @@ export const webgpuOps = (
       return op("pad", padBottomRightKernel, g, [g.n, g.c, g.h + 1, g.w + 1], [x]);
     },
     flatten: (x) => ({ shape: [x.shape[0], size(x.shape) / x.shape[0]], buffer: x.buffer }),
-    attention: (x, weights, residual, options) => {
-      const [n, c, h, w] = x.shape;
-      const t = h * w;
-      const d = options.headDim;
-      const g = { n, c, t, d, scale: 1 / Math.sqrt(d) };
-      const [wq, bq] = weights.toQ;
-      const [wk, bk] = weights.toK;
-      const [wv, bv] = weights.toV;
-      const [wo, bo] = weights.toOut;
-      const qkv = op("project", projectKernel, g, [3 * n * t * c], [x, wq, bq, wk, bk, wv, bv]);
-      const o = op("attend", attendKernel, g, [n * t * c], [qkv]);
-      const invF = 1 / options.rescaleOutputFactor;
-      return op("attention out", attentionOutKernel, { ...g, invF }, x.shape, [o, wo, bo, residual]);
-    },
+    attention: (x, weights, residual, options) => attentionOnDevice(runner, x, weights, residual, options).y,
     addChannelBias: (x, e) => {
       const s = size(x.shape) / (x.shape[0] * x.shape[1]);
       return op("channel bias", channelBiasKernel, { s }, x.shape, [x, e]);

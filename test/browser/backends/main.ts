@@ -20,6 +20,7 @@ import {
   type Network,
   netKernels,
   networkGradients,
+  networkGradientsWebgpu,
   orThrow,
   preconditionedNetwork,
   rngKey,
@@ -72,6 +73,8 @@ export interface GpuAgreement {
   readonly network: string;
   /** max |y − y_cpu| / max |y_cpu|. */
   readonly output: number;
+  /** A training pass on webgpu against cpu: |L − L_cpu| / |L_cpu| and the gradients' gap as in {@link Agreement}. */
+  readonly training: { readonly loss: number; readonly gradients: number; readonly worst: string };
   /** Milliseconds of the first pass (compiling every kernel) and of the second. */
   readonly ms: readonly [first: number, second: number];
 }
@@ -84,8 +87,8 @@ export interface BackendsCheck {
   readonly agreements: readonly Agreement[];
   /** Each network's forward pass on webgpu, or why none ran. */
   readonly webgpu: readonly GpuAgreement[] | string;
-  /** Live GPU buffers (created − destroyed) after 2 and after 40 forward passes of the MLP with new inputs. */
-  readonly liveBuffers: readonly [after2: number, after40: number];
+  /** Live GPU buffers (created − destroyed) after 2 and after 30 forward and training passes of the MLP. */
+  readonly liveBuffers: readonly [after2: number, after30: number];
 }
 
 /** GPU buffers created and destroyed so far, counted at the WebGPU API (installed before any device exists). */
@@ -124,6 +127,23 @@ const largest = (v: ArrayLike<number>): number => {
 };
 const relativeGap = (a: ArrayLike<number>, b: ArrayLike<number>): number =>
   largest(Array.from(a, (v, i) => v - b[i])) / largest(b);
+
+/**
+ * The largest gap between two gradient maps (see {@link Agreement.gradients}) and the parameter where it is, with
+ * the floor 10⁻³·G for tensors whose exact gradient is 0.
+ */
+const gradientGap = (
+  got: ReadonlyMap<string, Tensor>,
+  reference: ReadonlyMap<string, Tensor>,
+): { readonly gradients: number; readonly worst: string } => {
+  const scale = Math.max(...[...reference.values()].map((g) => largest(g.data)));
+  const gaps = [...reference].map(([name, g]) => {
+    const gap = largest(Array.from(got.get(name)!.data, (v, i) => v - g.data[i]));
+    return [name, gap / Math.max(largest(g.data), 1e-3 * scale)] as const;
+  });
+  const [worst, gradients] = gaps.reduce((a, b) => (b[1] > a[1] ? b : a));
+  return { gradients, worst };
+};
 
 const key = orThrow(rngKey(7));
 const space = tensorSpace<Float32Array>();
@@ -180,13 +200,8 @@ const check = async (): Promise<BackendsCheck> => {
       const start = performance.now();
       const pass = orThrow(networkGradients(kernels, network, parameters, x, noise, mse));
       const ms = performance.now() - start;
-      const scale = Math.max(...[...reference.gradients.values()].map((g) => largest(g.data)));
-      const gaps = [...reference.gradients].map(([name, g]) => {
-        const gap = largest(Array.from(pass.gradients.get(name)!.data, (v, i) => v - g.data[i]));
-        return [name, gap / Math.max(largest(g.data), 1e-3 * scale)] as const;
-      });
-      const [worst, gradients] = gaps.reduce((a, b) => (b[1] > a[1] ? b : a));
       const output = relativeGap(pass.output.data, reference.output.data);
+      const { gradients, worst } = gradientGap(pass.gradients, reference.gradients);
       agreements.push({ mode, network: network.name, output, gradients, worst, ms });
     }
     await disposeBackend(backend.right);
@@ -200,10 +215,11 @@ const liveBuffers = async (): Promise<readonly [number, number]> => {
   const gpu = orThrow(webgpuNetKernels(backend));
   const parameters = initParameters(mlp, foldIn(key, 3));
   const live: number[] = [];
-  for (let i = 1; i <= 40; i++) {
+  for (let i = 1; i <= 30; i++) {
     const x = space.normalLike(foldIn(key, 100 + i), zeros32([256, 2]));
     orThrow(await forwardNetworkWebgpu(gpu, mlp, parameters, x, cases[1].noise));
-    if (i === 2 || i === 40) live.push(buffers.created - buffers.destroyed);
+    orThrow(await networkGradientsWebgpu(gpu, mlp, parameters, x, cases[1].noise, mse));
+    if (i === 2 || i === 30) live.push(buffers.created - buffers.destroyed);
   }
   await gpu.dispose();
   await disposeBackend(backend);
@@ -260,9 +276,15 @@ const onWebgpu = async (cpu: NetKernels): Promise<readonly GpuAgreement[] | stri
     const second = orThrow(await forwardNetworkWebgpu(gpu, network, parameters, x, noise));
     const t2 = performance.now();
     if (relativeGap(first.data, second.data) !== 0) return `${network.name}: two passes differ`;
+    const cpuPass = orThrow(networkGradients(cpu, network, parameters, x, noise, mse));
+    const gpuPass = orThrow(await networkGradientsWebgpu(gpu, network, parameters, x, noise, mse));
     results.push({
       network: network.name,
       output: relativeGap(second.data, reference.data),
+      training: {
+        loss: Math.abs(gpuPass.loss - cpuPass.loss) / Math.abs(cpuPass.loss),
+        ...gradientGap(gpuPass.gradients, cpuPass.gradients),
+      },
       ms: [t1 - t0, t2 - t1],
     });
   }
