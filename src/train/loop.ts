@@ -2,7 +2,8 @@
  * The training loop as a pure step, (state_k, dataset) → state_{k+1}:
  *
  *   indices, order' = nextBatch(order, state.dataOrder);  x₀ = dataset[indices]
- *   L, g = lossGradients(model, loss, θ_k, x₀, key_k)       key_k = foldIn(foldIn(root, 2), k)
+ *   L, g = lossGradients(model, loss, θ_k, x₀, key_k)       key_k = foldIn(foldIn(root, 2), k) (on the CPU ops,
+ *                                                           or on the GPU: trainStepWebgpu)
  *   g, ‖g‖ = clipGradNorm(g, c)                             (c = ∞ when clipping is off: ‖g‖ is still reported)
  *   η_k = learningRate(schedule, k);  θ_{k+1}, adam' = adamStep(optimizer, adam, θ_k, g, η_k)
  *   ema' = emaUpdate(ema, θ_{k+1}, β_k)                     β_k = emaDecayAt(config, k)
@@ -21,15 +22,18 @@ import { pipe } from "fp-ts/lib/function.js";
 import { type ScoreflowError, scoreflowError } from "../core/errors.js";
 import { foldIn, type RngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
+import { type NetworkGradients, networkGradients } from "../nets/network.js";
 import { adamStep } from "../nets/optim/adam.js";
 import { clipGradNorm } from "../nets/optim/clip.js";
 import { emaUpdate } from "../nets/optim/ema.js";
 import { learningRate } from "../nets/optim/schedule.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import type { NetKernels } from "../nets/tape.js";
+import { networkGradientsWebgpu } from "../nets/webgpu/backward.js";
+import type { WebgpuNetKernels } from "../nets/webgpu/device.js";
 import { emaDecayAt, type TrainConfig } from "./config.js";
-import { dataOrder, dataOrderState, gatherRows, nextBatch } from "./data-order.js";
-import { lossGradients, type TrainingLoss } from "./losses.js";
+import { type Batch, dataOrder, dataOrderState, gatherRows, nextBatch } from "./data-order.js";
+import { type LossPass, lossPass, type TrainingLoss } from "./losses.js";
 import { seedKey, stepKey, TRAIN_KEY_TAGS, type TrainState } from "./state.js";
 
 /**
@@ -66,6 +70,49 @@ export interface TrainStepResult {
 const atStep = (step: number, error: ScoreflowError): ScoreflowError =>
   scoreflowError(`training step ${step} (${error.context})`, error.field, error.value, error.rule);
 
+/** The minibatch of step k = state.step and its loss pass, before any network runs. */
+const prepare = (
+  model: ScoreModel,
+  loss: TrainingLoss,
+  config: TrainConfig,
+  state: TrainState,
+  dataset: Tensor,
+  root: RngKey,
+): E.Either<ScoreflowError, { readonly batch: Batch; readonly pass: LossPass }> =>
+  pipe(
+    dataOrder(foldIn(root, TRAIN_KEY_TAGS.dataOrder), dataset.shape[0], config.batchSize),
+    E.tap((order) => dataOrderState(order, state.dataOrder)),
+    E.map((order) => nextBatch(order, state.dataOrder)),
+    E.bindTo("batch"),
+    E.bind("pass", ({ batch }) =>
+      lossPass(model, loss, gatherRows(dataset, batch.indices), stepKey(root, state.step)),
+    ),
+  );
+
+/** The rest of step k once its gradients are known: clipping, the learning rate, Adam(W) and the EMA. */
+const update = (
+  config: TrainConfig,
+  state: TrainState,
+  batch: Batch,
+  pass: NetworkGradients,
+): TrainStepResult => {
+  const k = state.step;
+  const clipped = clipGradNorm(pass.gradients, config.gradClipNorm ?? Number.POSITIVE_INFINITY);
+  const lr = learningRate(config.schedule, k);
+  const updated = adamStep(config.optimizer, state.optimizer, state.parameters, clipped.gradients, lr);
+  const decay = emaDecayAt(config, k);
+  return {
+    state: {
+      step: k + 1,
+      parameters: updated.params,
+      ema: emaUpdate(state.ema, updated.params, decay),
+      optimizer: updated.state,
+      dataOrder: batch.state,
+    },
+    metrics: { step: k + 1, loss: pass.loss, lr, gradNorm: clipped.norm, emaDecay: decay },
+  };
+};
+
 /** One step once the root key is known. */
 const step = (
   kernels: NetKernels,
@@ -75,42 +122,16 @@ const step = (
   state: TrainState,
   dataset: Tensor,
   root: RngKey,
-): E.Either<ScoreflowError, TrainStepResult> => {
-  const k = state.step;
-  return pipe(
-    dataOrder(foldIn(root, TRAIN_KEY_TAGS.dataOrder), dataset.shape[0], config.batchSize),
-    E.tap((order) => dataOrderState(order, state.dataOrder)),
-    E.map((order) => nextBatch(order, state.dataOrder)),
-    E.bindTo("batch"),
-    E.bind("pass", ({ batch }) =>
-      lossGradients(
-        kernels,
-        model,
-        loss,
-        state.parameters,
-        gatherRows(dataset, batch.indices),
-        stepKey(root, k),
+): E.Either<ScoreflowError, TrainStepResult> =>
+  pipe(
+    prepare(model, loss, config, state, dataset, root),
+    E.flatMap(({ batch, pass }) =>
+      E.map((g: NetworkGradients) => update(config, state, batch, g))(
+        networkGradients(kernels, pass.network, state.parameters, pass.x, pass.noise, pass.loss),
       ),
     ),
-    E.mapLeft((error) => atStep(k, error)),
-    E.map(({ batch, pass }) => {
-      const clipped = clipGradNorm(pass.gradients, config.gradClipNorm ?? Number.POSITIVE_INFINITY);
-      const lr = learningRate(config.schedule, k);
-      const updated = adamStep(config.optimizer, state.optimizer, state.parameters, clipped.gradients, lr);
-      const decay = emaDecayAt(config, k);
-      return {
-        state: {
-          step: k + 1,
-          parameters: updated.params,
-          ema: emaUpdate(state.ema, updated.params, decay),
-          optimizer: updated.state,
-          dataOrder: batch.state,
-        },
-        metrics: { step: k + 1, loss: pass.loss, lr, gradNorm: clipped.norm, emaDecay: decay },
-      };
-    }),
+    E.mapLeft((error) => atStep(state.step, error)),
   );
-};
 
 /**
  * One training step from `state` (k = state.step), as laid out in the module notes: the next minibatch of
@@ -150,6 +171,59 @@ export function* trainSteps(
   let current = state;
   while (current.step < config.steps) {
     const result = trainStep(kernels, model, loss, config, current, dataset);
+    yield result;
+    if (E.isLeft(result)) return;
+    current = result.right.state;
+  }
+}
+
+/**
+ * {@link trainStep} with the training pass on the GPU (`networkGradientsWebgpu`): the same minibatch, keys,
+ * clipping, Adam(W) and EMA; the gradients differ from the CPU's by float32 rounding only.
+ *
+ * @category Training
+ */
+export const trainStepWebgpu = async (
+  kernels: WebgpuNetKernels,
+  model: ScoreModel,
+  loss: TrainingLoss,
+  config: TrainConfig,
+  state: TrainState,
+  dataset: Tensor,
+): Promise<E.Either<ScoreflowError, TrainStepResult>> => {
+  const prepared = E.flatMap(seedKey(config), (root: RngKey) =>
+    prepare(model, loss, config, state, dataset, root),
+  );
+  if (E.isLeft(prepared)) return E.left(atStep(state.step, prepared.left));
+  const { batch, pass } = prepared.right;
+  const g = await networkGradientsWebgpu(
+    kernels,
+    pass.network,
+    state.parameters,
+    pass.x,
+    pass.noise,
+    pass.loss,
+  );
+  return E.isLeft(g) ? E.left(atStep(state.step, g.left)) : E.right(update(config, state, batch, g.right));
+};
+
+/**
+ * {@link trainSteps} on the GPU: {@link trainStepWebgpu} until `config.steps`, yielding each step's result; stops
+ * after the first Left.
+ *
+ * @category Training
+ */
+export async function* trainStepsWebgpu(
+  kernels: WebgpuNetKernels,
+  model: ScoreModel,
+  loss: TrainingLoss,
+  config: TrainConfig,
+  state: TrainState,
+  dataset: Tensor,
+): AsyncGenerator<E.Either<ScoreflowError, TrainStepResult>, void, undefined> {
+  let current = state;
+  while (current.step < config.steps) {
+    const result = await trainStepWebgpu(kernels, model, loss, config, current, dataset);
     yield result;
     if (E.isLeft(result)) return;
     current = result.right.state;

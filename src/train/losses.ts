@@ -182,21 +182,35 @@ const mismatch = (loss: TrainingLoss, model: ScoreModel, rule: string): E.Either
   );
 
 /**
- * One minibatch of a loss and its gradient with respect to every trainable parameter. The batch x₀ is
- * [N, ...sampleShape]; `key` gives this step's times and noise (see the module notes). Rules: denoising and
- * ddpm losses take a time model (ddpm: ε-prediction), the EDM loss takes a denoiser; x₀ finite with the
- * network's sample shape.
+ * What one minibatch of a loss asks of the network: a training pass of `network` at input x and conditioning
+ * `noise`, with `loss` the weighted squared error of its output against the target.
  *
  * @category Training
  */
-export const lossGradients = (
-  kernels: NetKernels,
+export interface LossPass {
+  /** The network to differentiate (for the EDM loss, the preconditioned one). */
+  readonly network: Network;
+  /** Its input x = s·x₀ + σ·ε. */
+  readonly x: Tensor;
+  /** Its conditioning, one scalar per row. */
+  readonly noise: Float64Array;
+  /** L(y) and ∂L/∂y. */
+  readonly loss: (y: Tensor) => LossAndGradient;
+}
+
+/**
+ * The training pass of one minibatch of a loss (see {@link LossPass}), before any network runs: the batch x₀ is
+ * [N, ...sampleShape]; `key` gives this step's times and noise (see the module notes). Rules: denoising and ddpm
+ * losses take a time model (ddpm: ε-prediction), the EDM loss takes a denoiser.
+ *
+ * @category Training
+ */
+export const lossPass = (
   model: ScoreModel,
   loss: TrainingLoss,
-  parameters: Parameters,
   x0: Tensor,
   key: RngKey,
-): E.Either<ScoreflowError, NetworkGradients> => {
+): E.Either<ScoreflowError, LossPass> => {
   const rows = x0.shape[0];
   const { u, z, eps } = draws(key, rows, x0.data.length);
   const run = (
@@ -205,15 +219,8 @@ export const lossGradients = (
     noise: Float64Array,
     target: Float32Array,
     w: ArrayLike<number>,
-  ) =>
-    networkGradients(
-      kernels,
-      network,
-      parameters,
-      { shape: x0.shape, data: x },
-      noise,
-      weightedMse(target, w),
-    );
+  ): E.Either<ScoreflowError, LossPass> =>
+    E.right({ network, x: { shape: x0.shape, data: x }, noise, loss: weightedMse(target, w) });
   switch (loss.kind) {
     case "edm": {
       if (model.kind !== "denoiser") return mismatch(loss, model, "edm needs a denoiser model");
@@ -280,6 +287,24 @@ export const lossGradients = (
     }
   }
 };
+
+/**
+ * One minibatch of a loss and its gradient with respect to every trainable parameter: {@link lossPass} run by
+ * `networkGradients`. Rules as for `lossPass`, and x₀ finite with the network's sample shape.
+ *
+ * @category Training
+ */
+export const lossGradients = (
+  kernels: NetKernels,
+  model: ScoreModel,
+  loss: TrainingLoss,
+  parameters: Parameters,
+  x0: Tensor,
+  key: RngKey,
+): E.Either<ScoreflowError, NetworkGradients> =>
+  E.flatMap(lossPass(model, loss, x0, key), (p: LossPass) =>
+    networkGradients(kernels, p.network, parameters, p.x, p.noise, p.loss),
+  );
 
 /**
  * The EDM loss for data of RMS σ_data: EDM's P_mean = −1.2 was chosen for σ_data = 0.5, so it is shifted by

@@ -101,6 +101,14 @@ describe.skipIf(missing !== "")("network backends in Chromium (SwiftShader as th
     }
   });
 
+  it("trains on webgpu as on cpu: 30 steps of the playground's run keep losses and EMA weights within 1e-4", () => {
+    const { losses, ema, firstLoss, lastLoss } = result.training;
+    expect(losses).toBeGreaterThan(0);
+    expect(losses).toBeLessThan(1e-4);
+    expect(ema).toBeLessThan(1e-4);
+    expect(lastLoss).toBeLessThan(firstLoss);
+  });
+
   it("webgpu passes free what they allocate: the live GPU buffers do not grow from pass 2 to pass 30", () => {
     const [after2, after40] = result.liveBuffers;
     expect(after2).toBeGreaterThan(0);

@@ -26,11 +26,14 @@ import {
   rngKey,
   type Tensor,
   tensorSpace,
+  trainStep,
+  trainStepWebgpu,
   unet2DConfig,
   unet2DModel,
   webgpuNetKernels,
   zeros32,
 } from "../../../src/index.js";
+import { trainingRun } from "../../../web/models.js";
 import { smallUnet } from "../../support/nets-fixtures.js";
 
 /** What `createBackend(request)` answered. */
@@ -87,6 +90,16 @@ export interface BackendsCheck {
   readonly agreements: readonly Agreement[];
   /** Each network's forward pass on webgpu, or why none ran. */
   readonly webgpu: readonly GpuAgreement[] | string;
+  /**
+   * 30 steps of the playground's training run (EDM loss, MLP, Adam, EMA) with the passes on webgpu against the
+   * same steps on cpu: the largest relative gap of the step losses and of the final EMA parameters.
+   */
+  readonly training: {
+    readonly losses: number;
+    readonly ema: number;
+    readonly firstLoss: number;
+    readonly lastLoss: number;
+  };
   /** Live GPU buffers (created − destroyed) after 2 and after 30 forward and training passes of the MLP. */
   readonly liveBuffers: readonly [after2: number, after30: number];
 }
@@ -206,7 +219,39 @@ const check = async (): Promise<BackendsCheck> => {
     }
     await disposeBackend(backend.right);
   }
-  return { requests, agreements, webgpu: await onWebgpu(cpu), liveBuffers: await liveBuffers() };
+  return {
+    requests,
+    agreements,
+    webgpu: await onWebgpu(cpu),
+    training: await trainingOnWebgpu(cpu),
+    liveBuffers: await liveBuffers(),
+  };
+};
+
+/** {@link BackendsCheck.training}. */
+const trainingOnWebgpu = async (cpu: NetKernels): Promise<BackendsCheck["training"]> => {
+  const built = trainingRun("checkerboard", 3, 30, key);
+  if (E.isLeft(built)) throw new Error(built.left.message);
+  const run = built.right;
+  const gpu = orThrow(webgpuNetKernels(orThrow(await createBackend("webgpu"))));
+  const losses: [number, number][] = [];
+  let onCpu = run.state;
+  let onGpu = run.state;
+  for (let k = 0; k < 30; k++) {
+    const a = orThrow(trainStep(cpu, run.model, run.loss, run.config, onCpu, run.data));
+    const b = orThrow(await trainStepWebgpu(gpu, run.model, run.loss, run.config, onGpu, run.data));
+    losses.push([a.metrics.loss, b.metrics.loss]);
+    onCpu = a.state;
+    onGpu = b.state;
+  }
+  await gpu.dispose();
+  const ema = Math.max(...[...onCpu.ema].map(([name, t]) => relativeGap(onGpu.ema.get(name)!.data, t.data)));
+  return {
+    losses: Math.max(...losses.map(([a, b]) => Math.abs(a - b) / Math.abs(a))),
+    ema,
+    firstLoss: losses[0][0],
+    lastLoss: losses[29][0],
+  };
 };
 
 /** {@link BackendsCheck.liveBuffers}: whether a pass frees what it allocates. */
