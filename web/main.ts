@@ -43,6 +43,7 @@ import {
   type ToyName,
   tensorBatchSpace,
   trainSteps,
+  trainStepsWebgpu,
   vpSde,
   type WebgpuNetKernels,
   webgpuNetKernels,
@@ -210,7 +211,7 @@ const startGpuSampling = async (
     await disposeBackend(backend.right);
     return undefined;
   }
-  lines.push(`networks sample on webgpu (${adapter}): forward passes on the GPU, one readback each`);
+  lines.push(`networks sample and train on webgpu (${adapter}): each pass on the GPU, one readback`);
   return { backend: backend.right, kernels: kernels.right, adapter };
 };
 
@@ -290,7 +291,8 @@ const switchBackend = async (request: BackendRequest): Promise<void> => {
     compute = result.right;
     probe.backend = compute.mode;
     probe.gpu = compute.gpu?.adapter;
-    const sampling = compute.gpu === undefined ? "" : `; they sample on webgpu (${compute.gpu.adapter})`;
+    const sampling =
+      compute.gpu === undefined ? "" : `; they sample and train on webgpu (${compute.gpu.adapter})`;
     setStatus(
       ui.backendStatus,
       `Networks run on the ${compute.mode} backend${sampling} (requested: ${request}).`,
@@ -782,12 +784,18 @@ const startTraining = async (): Promise<void> => {
   const started = performance.now();
   let last = state;
   let lastLoss = Number.NaN;
-  const it = trainSteps(kernels, model, loss, config, state, data);
+  // On the GPU, each step's training pass runs there (the same minibatches, keys and updates).
+  const gpu = compute.gpu;
+  const it =
+    gpu === undefined
+      ? trainSteps(kernels, model, loss, config, state, data)
+      : trainStepsWebgpu(gpu.kernels, model, loss, config, state, data);
+  const where = gpu === undefined ? compute.mode : `webgpu (${gpu.adapter})`;
   for (;;) {
     const sliceStart = performance.now();
     let done = false;
     while (performance.now() - sliceStart < 30) {
-      const next = it.next();
+      const next = await it.next();
       if (next.done === true) {
         done = true;
         break;
@@ -826,7 +834,7 @@ const startTraining = async (): Promise<void> => {
     description,
     model,
     parameters: last.ema,
-    info: `MLP trained here on ${toy}: ${last.step} steps in ${seconds.toFixed(1)} s, EMA weights, last loss ${format(
+    info: `MLP trained here on ${toy} (on ${where}): ${last.step} steps in ${seconds.toFixed(1)} s, EMA weights, last loss ${format(
       lastLoss,
       4,
     )}.`,

@@ -157,6 +157,27 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     return { model, schedule: chain.schedule, discreteModel: chain.model };
   };
 
+  /**
+   * The page's training recipe for `steps` steps on `run`'s toy and seed, with the library's training loop on
+   * the Node side's webasm kernels, then `run` sampled from its EMA weights.
+   */
+  const trainedAndSampledInNode = (run: Run, steps: number): Float32Array => {
+    const training = orThrow(trainingRun(run.toy as "swissRoll", run.seed, steps, orThrow(rngKey(run.seed))));
+    let state = training.state;
+    for (const step of trainSteps(
+      kernels,
+      training.model,
+      training.loss,
+      training.config,
+      state,
+      training.data,
+    )) {
+      if (E.isLeft(step)) throw new Error(step.left.message);
+      state = step.right.state;
+    }
+    return sampleInNode(run, networkModels(training.description, state.ema));
+  };
+
   /** The shipped checkerboard network as the page samples it, on the Node side's webasm kernels. */
   const shippedModels = async () => {
     const shipped = orThrow(await loadModelFile(MODEL_DIR));
@@ -248,22 +269,7 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     const run: Run = { model: "trained", toy, sde: "vp", family: "edm", steps: 10, n: 200, seed };
     const probe = await sampleOnPage(run);
     expect(probe.status).toBe("done");
-    // The same run in Node: the page's recipe, the library's training loop, then runSamplerFamily.
-    const training = orThrow(trainingRun(toy, seed, steps, orThrow(rngKey(seed))));
-    let state = training.state;
-    for (const step of trainSteps(
-      kernels,
-      training.model,
-      training.loss,
-      training.config,
-      state,
-      training.data,
-    )) {
-      if (E.isLeft(step)) throw new Error(step.left.message);
-      state = step.right.state;
-    }
-    const reference = sampleInNode(run, networkModels(training.description, state.ema));
-    expect(maxDifference(probe.final ?? [], reference)).toBe(0);
+    expect(maxDifference(probe.final ?? [], trainedAndSampledInNode(run, steps))).toBe(0);
     expect(problems).toEqual([]);
   }, 120_000);
 
@@ -321,7 +327,7 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
     expect(problems).toEqual([]);
   }, 60_000);
 
-  it("samples the shipped network on a WebGPU adapter (SwiftShader) as Node does, to float32 round-off", async () => {
+  it("samples and trains networks on a WebGPU adapter (SwiftShader) as Node does, to float32 round-off", async () => {
     const gpuBrowser = await launchChromium(["--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader"]);
     try {
       const gpuPage = await gpuBrowser.newPage({ viewport: { width: 1280, height: 1000 } });
@@ -338,9 +344,9 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
       await gpuPage.selectOption("#backend", "webgpu");
       await gpuPage.waitForFunction(() => window.playground?.gpu !== undefined && window.playground.ready);
       expect(await gpuPage.textContent("#backend-report")).toMatch(
-        /networks sample on webgpu \(.*swiftshader.*\)/,
+        /networks sample and train on webgpu \(.*swiftshader.*\)/,
       );
-      expect(await gpuPage.textContent("#backend-status")).toMatch(/they sample on webgpu/);
+      expect(await gpuPage.textContent("#backend-status")).toMatch(/they sample and train on webgpu/);
       const network = await shippedModels();
       for (const run of [
         { model: "pretrained", toy: "checkerboard", sde: "vp", family: "edm", steps: 12, n: 200, seed: 5 },
@@ -353,6 +359,21 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
         expect(gap, run.family).toBeGreaterThan(0);
         expect(gap, run.family).toBeLessThan(1e-4);
       }
+      // training in the tab runs its passes on the GPU too, and lands where Node's CPU training lands
+      const [toy, seed, steps] = ["swissRoll", 5, 40] as const;
+      await gpuPage.selectOption("#toy", toy);
+      await gpuPage.fill("#seed", String(seed));
+      await gpuPage.fill("#train-steps", String(steps));
+      await gpuPage.click("#train");
+      await gpuPage.waitForFunction(() => window.playground?.training.status === "done", null, {
+        timeout: 60_000,
+      });
+      expect(await gpuPage.textContent("#model-info")).toMatch(/on webgpu \(.*swiftshader.*\)/);
+      const run: Run = { model: "trained", toy, sde: "vp", family: "edm", steps: 10, n: 200, seed };
+      const probe = await sampleOnPage(run, gpuPage);
+      const gap = maxDifference(probe.final ?? [], trainedAndSampledInNode(run, steps));
+      expect(gap).toBeGreaterThan(0);
+      expect(gap).toBeLessThan(1e-4);
       expect(errors).toEqual([]);
     } finally {
       await gpuBrowser.close();
