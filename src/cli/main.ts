@@ -33,10 +33,7 @@ const positive = (value: string): number => {
 };
 
 const backendOption = () =>
-  new Option(
-    "--backend <backend>",
-    "compute backend (webgpu: Dawn's WebGPU, forward passes for sample and info)",
-  )
+  new Option("--backend <backend>", "compute backend (webgpu: Dawn's WebGPU, for sample, train and info)")
     .choices(["auto", "webasm", "cpu", "webgpu"])
     .default("auto");
 

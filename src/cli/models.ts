@@ -208,7 +208,7 @@ export interface Compute {
   readonly backend: NetBackend;
   /** The ops' kernels. */
   readonly kernels: NetKernels;
-  /** With `--backend webgpu`: the GPU's forward kernels, which sample networks. */
+  /** With `--backend webgpu`: the GPU's kernels, which run the networks' passes of `sample` and `train`. */
   readonly gpu: WebgpuNetKernels | undefined;
   /** «webasm, 2 threads», «cpu», «webgpu (nvidia …) for forward passes, webasm, 2 threads for the rest». */
   readonly label: string;
@@ -216,20 +216,17 @@ export interface Compute {
 
 /**
  * Starts the backend of `--backend` and its kernels; on webasm, `--threads` > 1 splits the convolutions' and
- * linear layers' products over that many threads (results are bit-identical to one thread). The helper
- * threads do not keep the process alive. `--backend webgpu` installs Dawn (`installDawn`) and runs networks'
- * forward passes on the GPU, for the commands that only sample (`forwardPassesOnGpu`); the synchronous ops take
- * auto's choice. Elsewhere, or where no adapter answers, webgpu is a usage error that says why.
+ * linear layers' products over that many threads (results are bit-identical to one thread). The helper threads
+ * do not keep the process alive. `--backend webgpu` installs Dawn (`installDawn`) and runs the networks' passes
+ * on the GPU, for the commands that run them through `forwardNetworkWebgpu` and `networkGradientsWebgpu`
+ * (`gpuPasses`: sample, train, info); the synchronous ops take auto's choice. Elsewhere, or where no adapter
+ * answers, webgpu is a usage error that says why.
  */
-export const startCompute = async (
-  request: string,
-  threads: number,
-  forwardPassesOnGpu = false,
-): Promise<Compute> => {
+export const startCompute = async (request: string, threads: number, gpuPasses = false): Promise<Compute> => {
   if (request === "webgpu") {
-    if (!forwardPassesOnGpu)
+    if (!gpuPasses)
       throw cliFailure(
-        "--backend webgpu runs forward passes only (sample, info); training and likelihoods need the synchronous ops of webasm or cpu",
+        "--backend webgpu serves sample, train and info; demo and likelihood need the synchronous ops of webasm or cpu",
       );
     const adapter = await installDawn();
     if (E.isLeft(adapter)) throw cliFailure(`--backend webgpu: ${adapter.left.message}`);
@@ -238,7 +235,7 @@ export const startCompute = async (
     return {
       ...rest,
       gpu,
-      label: `webgpu (${adapter.right}) for forward passes, ${rest.label} for the rest`,
+      label: `webgpu (${adapter.right}) for the network's passes, ${rest.label} for the rest`,
     };
   }
   const backend = orFail(await createBackend(request as BackendRequest));

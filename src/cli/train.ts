@@ -19,7 +19,7 @@ import {
   type SdeName,
   sdeByName,
 } from "../train/description.js";
-import { trainSteps } from "../train/loop.js";
+import { trainSteps, trainStepsWebgpu } from "../train/loop.js";
 import { denoisingLoss, type LossWeighting, type TrainingLoss } from "../train/losses.js";
 import { initTrainState, type TrainState } from "../train/state.js";
 import { cliFailure, orFail } from "./failure.js";
@@ -197,7 +197,7 @@ export const runTrain = async (flags: TrainFlags): Promise<void> => {
   const model = orFail(buildScoreModel(description));
   let state = run.state ?? orFail(initTrainState(model.network, config));
   if (run.state !== undefined) log(`resuming ${flags.out} at step ${state.step} of ${config.steps}`);
-  const { kernels, label } = await startCompute(flags.backend, flags.threads);
+  const { kernels, gpu, label } = await startCompute(flags.backend, flags.threads, true);
   const parameters = model.network.parameters.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
   log(
     `training ${model.network.name} (${parameters.toLocaleString("en")} parameters) on ${data.shape[0]} examples of shape [${data.shape.slice(1).join(", ")}], backend ${label}`,
@@ -213,7 +213,11 @@ export const runTrain = async (flags: TrainFlags): Promise<void> => {
   });
   const save = async (s: TrainState) =>
     orFail(await saveCheckpoint(flags.out, { config, state: s, model: description as never }));
-  for (const step of trainSteps(kernels, model, loss, config, state, data)) {
+  const steps =
+    gpu === undefined
+      ? trainSteps(kernels, model, loss, config, state, data)
+      : trainStepsWebgpu(gpu, model, loss, config, state, data);
+  for await (const step of steps) {
     if (E.isLeft(step)) {
       bar.stop();
       throw cliFailure(`${step.left.message} (the last checkpoint in ${flags.out} is intact)`);

@@ -41,8 +41,8 @@ describe("scoreflow command line: bad input", () => {
     expectUserError(run("sample", "--model", "x", "--sampler", "euler"), /--sampler must be one of/);
     expectUserError(run("info", "--threads", "0"), /--threads.*must be an integer ≥ 1/);
     expectUserError(
-      run("train", "--data", "checkerboard", "--backend", "webgpu", "--out", join(tmpdir(), "sf-gpu")),
-      /--backend webgpu runs forward passes only \(sample, info\)/,
+      run("demo", "--quick", "--backend", "webgpu", "--out", join(tmpdir(), "sf-gpu")),
+      /--backend webgpu serves sample, train and info; demo and likelihood need the synchronous ops/,
     );
     expectUserError(
       run("demo", "--toy", "spiral", "--out", join(tmpdir(), "sf-none")),
