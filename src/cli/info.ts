@@ -23,8 +23,9 @@ export interface InfoFlags {
 /** Runs `scoreflow info`. */
 export const runInfo = async (flags: InfoFlags): Promise<void> => {
   const log = (line: string) => process.stdout.write(`${line}\n`);
-  const { backend, label } = await startCompute(flags.backend, flags.threads, true);
+  const { backend, label, gpuPassedOver } = await startCompute(flags.backend, flags.threads, true);
   log(`backend: ${label} (requested ${backend.report.requested})`);
+  if (gpuPassedOver !== undefined) log(`  network passes on webgpu: passed over, ${gpuPassedOver}`);
   for (const f of backend.report.fallbacks) log(`  skipped ${f}`);
   log("\nSDEs (--sde):  name        T        σ/s at tMin → T");
   for (const name of SDE_NAMES) {

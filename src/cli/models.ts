@@ -11,7 +11,7 @@ import * as E from "fp-ts/lib/Either.js";
 import { foldIn, type RngKey } from "../core/rng.js";
 import type { Tensor } from "../core/tensor.js";
 import { isToyName, TOY_NAMES, toyDataset } from "../data/toys.js";
-import { type BackendRequest, createBackend, type NetBackend } from "../nets/backend.js";
+import { type BackendRequest, createBackend, isSoftwareRenderer, type NetBackend } from "../nets/backend.js";
 import { checkParameters, type Parameters } from "../nets/network.js";
 import type { ScoreModel } from "../nets/score-model.js";
 import { type NetKernels, netKernels } from "../nets/tape.js";
@@ -202,50 +202,70 @@ export const exists = (path: string): Promise<boolean> =>
     () => false,
   );
 
-/** A command's compute: the backend, the kernels of its ops, the GPU's when asked for, and how to name them. */
+/** A command's compute: the backend, the kernels of its ops, the GPU's when it runs the passes, and their names. */
 export interface Compute {
   /** The backend of the synchronous ops. */
   readonly backend: NetBackend;
   /** The ops' kernels. */
   readonly kernels: NetKernels;
-  /** With `--backend webgpu`: the GPU's kernels, which run the networks' passes of `sample` and `train`. */
+  /** The GPU's kernels, when they run the networks' passes of `sample` and `train`. */
   readonly gpu: WebgpuNetKernels | undefined;
-  /** «webasm, 2 threads», «cpu», «webgpu (nvidia …) for forward passes, webasm, 2 threads for the rest». */
+  /** Why the GPU does not run them, when it was considered and does not. */
+  readonly gpuPassedOver: string | undefined;
+  /** «webasm, 2 threads», «cpu», «webgpu (nvidia …) for the network's passes, webasm, 2 threads for the rest». */
   readonly label: string;
 }
+
+/** The GPU for the networks' passes: Dawn's adapter, or why there is none to use. */
+const startGpu = async (
+  request: string,
+): Promise<E.Either<string, { readonly kernels: WebgpuNetKernels; readonly adapter: string }>> => {
+  const adapter = await installDawn();
+  if (E.isLeft(adapter)) return E.left(adapter.left.message);
+  if (request === "auto" && isSoftwareRenderer(adapter.right))
+    return E.left(
+      `its adapter is software (${adapter.right}), slower than WebAssembly SIMD on the same cores`,
+    );
+  return E.right({
+    kernels: orFail(webgpuNetKernels(orFail(await createBackend("webgpu")))),
+    adapter: adapter.right,
+  });
+};
 
 /**
  * Starts the backend of `--backend` and its kernels; on webasm, `--threads` > 1 splits the convolutions' and
  * linear layers' products over that many threads (results are bit-identical to one thread). The helper threads
- * do not keep the process alive. `--backend webgpu` installs Dawn (`installDawn`) and runs the networks' passes
- * on the GPU, for the commands that run them through `forwardNetworkWebgpu` and `networkGradientsWebgpu`
- * (`gpuPasses`: sample, train, info); the synchronous ops take auto's choice. Elsewhere, or where no adapter
- * answers, webgpu is a usage error that says why.
+ * do not keep the process alive. For the commands whose network passes can run on the GPU (`gpuPasses`:
+ * sample, train, info), `--backend webgpu` installs Dawn (`installDawn`) and runs them there, and `auto` does
+ * so when a hardware adapter answers (saying why not otherwise); the synchronous ops take auto's choice. For
+ * the others, or where no adapter answers, webgpu is a usage error that says why.
  */
 export const startCompute = async (request: string, threads: number, gpuPasses = false): Promise<Compute> => {
-  if (request === "webgpu") {
-    if (!gpuPasses)
-      throw cliFailure(
-        "--backend webgpu serves sample, train and info; demo and likelihood need the synchronous ops of webasm or cpu",
-      );
-    const adapter = await installDawn();
-    if (E.isLeft(adapter)) throw cliFailure(`--backend webgpu: ${adapter.left.message}`);
-    const gpu = orFail(webgpuNetKernels(orFail(await createBackend("webgpu"))));
-    const rest = await startCompute("auto", threads);
-    return {
-      ...rest,
-      gpu,
-      label: `webgpu (${adapter.right}) for the network's passes, ${rest.label} for the rest`,
-    };
-  }
-  const backend = orFail(await createBackend(request as BackendRequest));
+  if (request === "webgpu" && !gpuPasses)
+    throw cliFailure(
+      "--backend webgpu serves sample, train and info; demo and likelihood need the synchronous ops of webasm or cpu",
+    );
+  const gpu = gpuPasses && (request === "webgpu" || request === "auto") ? await startGpu(request) : undefined;
+  if (request === "webgpu" && gpu !== undefined && E.isLeft(gpu))
+    throw cliFailure(`--backend webgpu: ${gpu.left}`);
+  const backend = orFail(await createBackend((request === "webgpu" ? "auto" : request) as BackendRequest));
   const helpers =
     backend.mode === "webasm" && threads > 1 ? orFail(createKernelThreads(threads - 1)) : undefined;
   const kernels = orFail(netKernels(backend, helpers));
-  return {
-    backend,
-    kernels,
-    gpu: undefined,
-    label: `${backend.mode}${helpers === undefined ? "" : `, ${threads} threads`}`,
-  };
+  const cpu = `${backend.mode}${helpers === undefined ? "" : `, ${threads} threads`}`;
+  return gpu !== undefined && E.isRight(gpu)
+    ? {
+        backend,
+        kernels,
+        gpu: gpu.right.kernels,
+        gpuPassedOver: undefined,
+        label: `webgpu (${gpu.right.adapter}) for the network's passes, ${cpu} for the rest`,
+      }
+    : {
+        backend,
+        kernels,
+        gpu: undefined,
+        gpuPassedOver: gpu === undefined ? undefined : gpu.left,
+        label: cpu,
+      };
 };

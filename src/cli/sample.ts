@@ -66,7 +66,7 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
   if ((await exists(flags.out)) && !flags.force)
     throw cliFailure(`${flags.out} already exists; add --force to replace it`);
   const loaded = await loadModel(flags.model);
-  const { kernels, gpu } = await startCompute(flags.backend, flags.threads, true);
+  const { kernels, gpu, label } = await startCompute(flags.backend, flags.threads, true);
   const space = tensorBatchSpace<Float32Array>();
   const key = orFail(rngKey(flags.seed));
   const shape = [flags.n, ...loaded.model.network.sampleShape];
@@ -105,6 +105,6 @@ export const runSample = async (flags: SampleFlags): Promise<void> => {
   await mkdir(dirname(flags.out), { recursive: true });
   orFail(await writePng(flags.out, picture(y, `${info.title}, NFE ${nfe}`)));
   process.stdout.write(
-    `${flags.n} samples, ${info.title}, ${family === "pf-rk45" ? "adaptive" : `${steps} steps`}, NFE ${nfe}, ${seconds.toFixed(1)} s → ${flags.out}\n`,
+    `${flags.n} samples, ${info.title}, ${family === "pf-rk45" ? "adaptive" : `${steps} steps`}, NFE ${nfe}, ${seconds.toFixed(1)} s on ${label} → ${flags.out}\n`,
   );
 };

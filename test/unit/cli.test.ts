@@ -41,7 +41,14 @@ describe("scoreflow command line: bad input", () => {
     expectUserError(run("sample", "--model", "x", "--sampler", "euler"), /--sampler must be one of/);
     expectUserError(run("info", "--threads", "0"), /--threads.*must be an integer ≥ 1/);
     expectUserError(
-      run("demo", "--quick", "--backend", "webgpu", "--out", join(tmpdir(), "sf-gpu")),
+      run(
+        "demo",
+        "--quick",
+        "--backend",
+        "webgpu",
+        "--out",
+        join(mkdtempSync(join(tmpdir(), "sf-gpu-")), "demo"),
+      ),
       /--backend webgpu serves sample, train and info; demo and likelihood need the synchronous ops/,
     );
     expectUserError(
