@@ -337,18 +337,22 @@ export const networkGradientsWebgpu = async (
         grads.set(input.id, sum === undefined ? di : runner.op("add", addKernel, {}, input.shape, [sum, di]));
       });
     }
-    const gradients = new Map<string, Tensor>();
-    for (const [name, p] of tape.parameters) {
-      if (!p.trainable) continue;
-      const g = grads.get(p.id);
-      const host =
-        g === undefined
-          ? E.right({ shape: [...p.shape], data: new Float32Array(size(p.shape)) })
-          : await readBack(g, context, `∂L/∂${name}`);
-      if (E.isLeft(host)) return host;
-      gradients.set(name, host.right);
-    }
-    return E.right({ loss: l.loss, output: y.right, gradients });
+    // every read-back is started before any is awaited, so that their round trips overlap
+    const reads = [...tape.parameters]
+      .filter(([, p]) => p.trainable)
+      .map(([name, p]) => {
+        const g = grads.get(p.id);
+        const host: Promise<E.Either<ScoreflowError, Tensor>> =
+          g === undefined
+            ? Promise.resolve(E.right({ shape: [...p.shape], data: new Float32Array(size(p.shape)) }))
+            : readBack(g, context, `∂L/∂${name}`);
+        return host.then(E.map((t: Tensor) => [name, t] as const));
+      });
+    return E.map((entries: readonly (readonly [string, Tensor])[]) => ({
+      loss: l.loss,
+      output: y.right,
+      gradients: new Map(entries),
+    }))(E.sequenceArray(await Promise.all(reads)));
   } catch (e) {
     return E.left(scoreflowError(context, "gpu", "webgpu", `failed: ${(e as Error).message}`));
   } finally {
