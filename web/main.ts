@@ -48,6 +48,7 @@ import {
   type WebgpuNetKernels,
   webgpuNetKernels,
 } from "scoreflow";
+import { createBridge, serve } from "./bridge.js";
 import { type Displayed, displayed } from "./display.js";
 import { arrowGrid, COLORS, drawArrows, drawPoints, drawTrails, prepare, VIEW_RADIUS } from "./draw.js";
 import {
@@ -62,6 +63,7 @@ import {
   vpChain,
 } from "./models.js";
 import type { PlaygroundProbe } from "./probe.js";
+import type { SamplingMessage, SamplingRequest } from "./sampling-worker.js";
 import {
   DEFAULT_BETA,
   isSdeChoice,
@@ -135,6 +137,7 @@ const probe: PlaygroundProbe = {
     step: 0,
     final: undefined,
     message: "",
+    route: "page",
   },
   training: { status: "idle", step: 0, steps: 0, loss: Number.NaN, message: "" },
 };
@@ -394,6 +397,8 @@ interface ChosenModel {
   readonly model: DiffusionModel<Tensor>;
   /** The network on the GPU, when networks sample there. */
   readonly gpu: GpuNetworkSampler | undefined;
+  /** What the sampling worker needs to rebuild the run around the GPU's answers (networks only). */
+  readonly worker: Pick<SamplingRequest, "description" | "parameterization" | "sde"> | undefined;
   readonly schedule: DdpmSchedule;
   readonly discreteModel: DiffusionModel<Tensor>;
   /** The SDE to sample under: the chosen one, or a time model's own. */
@@ -410,6 +415,7 @@ const chooseModel = (sde: LinearSde): E.Either<string, ChosenModel> => {
     return E.right({
       model: exact.right.model,
       gpu: undefined,
+      worker: undefined,
       schedule: chain,
       discreteModel: exact.right.model,
       sde,
@@ -427,6 +433,9 @@ const chooseModel = (sde: LinearSde): E.Either<string, ChosenModel> => {
       : gpuNetworkSampler(compute.gpu.kernels, entry.description, entry.model, entry.parameters);
   if (E.isLeft(onGpu)) return E.left(onGpu.left.message);
   const gpu = onGpu.right;
+  const parameterization = entry.model.kind === "denoiser" ? "denoiser" : entry.model.parameterization;
+  const choice = ui.sde.value;
+  const pageSde = isSdeChoice(choice) ? { choice, beta: ui.beta.value } : { name: "vp" };
   // A time model means its prediction at its own SDE's t; a denoiser is meaningful under every SDE.
   if (entry.model.kind === "time") {
     const own = sdeByName(entry.description.sde);
@@ -434,11 +443,18 @@ const chooseModel = (sde: LinearSde): E.Either<string, ChosenModel> => {
     return E.right({
       ...built.right,
       gpu,
+      worker: { description: entry.description, parameterization, sde: { name: entry.description.sde } },
       sde: own.right,
       note: `${entry.info} A time model: sampled under its own ${own.right.name} SDE.`,
     });
   }
-  return E.right({ ...built.right, gpu, sde, note: entry.info });
+  return E.right({
+    ...built.right,
+    gpu,
+    worker: { description: entry.description, parameterization, sde: pageSde },
+    sde,
+    note: entry.info,
+  });
 };
 
 // ---------------------------------------------------------------------------------------------------------
@@ -513,6 +529,8 @@ interface Animation {
   readonly next: () => StepResult | Promise<StepResult>;
   /** What the records' t means. */
   readonly clock: SamplerClock;
+  /** Ends the run's work elsewhere (the sampling worker), if any. */
+  readonly cancel: () => void;
   readonly family: SamplerFamily;
   readonly sde: LinearSde;
   readonly model: DiffusionModel<Tensor>;
@@ -640,6 +658,7 @@ const frame = async (): Promise<void> => {
   const a = animation;
   if (a === undefined || probe.sampling.status !== "running") return;
   if (a.stopped) {
+    a.cancel();
     probe.sampling.status = "stopped";
     setStatus(ui.samplingStatus, `Stopped at step ${a.frames[a.frames.length - 1].record.step}.`);
     updateControls();
@@ -662,7 +681,67 @@ const frame = async (): Promise<void> => {
   requestAnimationFrame(() => void frame());
 };
 
+/**
+ * A run in the sampling worker (see `bridge.ts`): its steps as they arrive, and `cancel`, which ends the worker
+ * and the serving of its requests. The worker's requests are answered by the network on the GPU.
+ */
+const sampleInWorker = (
+  gpu: GpuNetworkSampler,
+  request: Omit<SamplingRequest, "buffer">,
+): { readonly next: () => Promise<StepResult>; readonly cancel: () => void } => {
+  const bridge = createBridge(2 * request.n);
+  const worker = new Worker(new URL("./sampling-worker.ts", import.meta.url), { type: "module" });
+  const queue: StepResult[] = [];
+  let wake: (() => void) | undefined;
+  let running = true;
+  let last: SolverStep<Tensor> | undefined;
+  const push = (r: StepResult) => {
+    queue.push(r);
+    wake?.();
+  };
+  const end = (error: string | undefined) => {
+    running = false;
+    worker.terminate();
+    push({
+      done: true,
+      value:
+        error === undefined && last !== undefined
+          ? E.right(last)
+          : E.left({ message: error ?? "the sampling worker posted no step" }),
+    });
+  };
+  worker.onmessage = (event: MessageEvent<SamplingMessage>) => {
+    const m = event.data;
+    if (m.kind === "end") return end(m.error);
+    last = { step: m.step, t: m.t, nfe: m.nfe, y: { shape: [request.n, 2], data: m.y } };
+    push({ done: false, value: last });
+  };
+  worker.onerror = (event) => end(`the sampling worker failed: ${event.message}`);
+  const shape = [request.n, 2];
+  void serve(
+    bridge,
+    async (x, p) =>
+      (gpu.model.parameterization === "denoiser"
+        ? await gpu.model.denoise({ shape, data: x }, p)
+        : await gpu.model.predict({ shape, data: x }, p)
+      ).data,
+    () => running,
+  );
+  worker.postMessage({ ...request, buffer: bridge.buffer } satisfies SamplingRequest);
+  return {
+    next: async () => {
+      while (queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+      return queue.shift()!;
+    },
+    cancel: () => {
+      running = false;
+      worker.terminate();
+    },
+  };
+};
+
 const startSampling = (): void => {
+  animation?.cancel();
   const family = ui.family.value as SamplerFamily;
   const steps = family === "pf-rk45" ? 0 : integerOf(ui.steps, samplerFamilyInfo[family].defaultSteps);
   const n = integerOf(ui.particles, 500);
@@ -697,10 +776,15 @@ const startSampling = (): void => {
   }
   const { chosen, inputs, run } = prepared.right;
   const { model, note } = chosen;
-  // On the GPU, the same family replays over the network's asynchronous model (see asyncModelSteps).
+  // On the GPU: in the sampling worker, blocking on the GPU's answers, where the page is cross-origin isolated;
+  // else the same family replays over the network's asynchronous model (see asyncModelSteps).
   const gpu = chosen.gpu;
+  const inWorker =
+    gpu !== undefined && chosen.worker !== undefined && globalThis.crossOriginIsolated === true
+      ? sampleInWorker(gpu, { ...chosen.worker, family, steps, n, seed })
+      : undefined;
   const onGpu =
-    gpu === undefined
+    gpu === undefined || inWorker !== undefined
       ? undefined
       : asyncModelSteps(gpu.model, (m) =>
           samplerFamilySteps(family, {
@@ -718,7 +802,8 @@ const startSampling = (): void => {
   ui.modelInfo.classList.remove("failed");
   const target = TOYS[targetToy()](foldIn(forwardKey ?? inputs.key, 12), 1000).data;
   const a: Animation = {
-    next: onGpu === undefined ? () => run.steps.next() : () => onGpu.next(),
+    next: inWorker?.next ?? (onGpu === undefined ? () => run.steps.next() : () => onGpu.next()),
+    cancel: inWorker?.cancel ?? (() => {}),
     clock: run.clock,
     family,
     sde: chosen.sde,
@@ -745,6 +830,7 @@ const startSampling = (): void => {
     step: 0,
     final: undefined,
     message: "",
+    route: inWorker !== undefined ? "worker" : onGpu !== undefined ? "replay" : "page",
   };
   setStatus(ui.samplingStatus, `Sampling ${n} particles with ${samplerFamilyInfo[family].title}…`);
   updateControls();

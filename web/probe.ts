@@ -32,6 +32,8 @@ export interface SamplingProbe {
   final: number[] | undefined;
   /** The error, when failed. */
   message: string;
+  /** Where the steps ran: on the page, replayed over the GPU's answers, or in the worker blocking on them. */
+  route: "page" | "replay" | "worker";
 }
 
 /** The last training run. */

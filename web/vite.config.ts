@@ -27,6 +27,15 @@ const shippedModel = (): Plugin => ({
   },
 });
 
+/**
+ * Cross-origin isolation (COOP + COEP), which SharedArrayBuffer and so the sampling worker's blocking model calls
+ * need; a host that does not send them gets the page without the worker (sampling on the GPU then replays).
+ */
+const ISOLATION = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+};
+
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "./",
@@ -35,7 +44,11 @@ export default defineConfig({
   // The dev server may read the repository and the model's directory (which PLAYGROUND_MODEL_DIR may move).
   server: {
     fs: { allow: [searchForWorkspaceRoot(fileURLToPath(new URL(".", import.meta.url))), MODEL_DIR] },
+    headers: ISOLATION,
   },
+  preview: { headers: ISOLATION },
+  // The sampling worker imports the library: an ES module worker.
+  worker: { format: "es" },
   build: {
     // GPU.js compiles kernels from their source text (Function.prototype.toString) and keys variable types by
     // name; a mangler that lets an inner variable shadow an outer one under the same short name breaks that

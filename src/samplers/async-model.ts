@@ -12,8 +12,9 @@
  * Cost: the model is evaluated exactly NFE times; the sampler's own arithmetic runs NFE times over a growing
  * prefix, O(NFE²) vector operations in all. Measured on 2000 2-D particles with an exact (cheap) model: EDM at
  * 35 NFE 214 ms against 137 ms synchronous, DDIM at 100 NFE 824 against 242 ms, predictor–corrector at 201 NFE
- * 11.2 s against 0.6 s. Small next to a network's evaluations at tens of NFE; at hundreds the replays dominate,
- * and a worker that blocks on the GPU's answers would be the way to drop them.
+ * 11.2 s against 0.6 s. Small next to a network's evaluations at tens of NFE; at hundreds the replays dominate.
+ * Where a thread may block (a worker with a SharedArrayBuffer, as the playground does), running the synchronous
+ * sampler there against the model's answers avoids them.
  *
  * Source: the replay of a deterministic computation against a log of its effects' results, as in React's
  * Suspense (a render that needs a pending value is abandoned and re-run once the value resolves).

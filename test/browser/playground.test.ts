@@ -354,6 +354,8 @@ describe.skipIf(missing.length > 0)("the playground in Chromium", () => {
       ] as const) {
         const probe = await sampleOnPage(run, gpuPage);
         expect(probe.message).toBe("");
+        // in the sampling worker, blocking on the GPU's answers (the test server isolates the page)
+        expect(probe.route).toBe("worker");
         const gap = maxDifference(probe.final ?? [], sampleInNode(run, network));
         // the GPU's float32 sums differ from the WebAssembly kernels' in order only
         expect(gap, run.family).toBeGreaterThan(0);

@@ -67,7 +67,12 @@ const serve = async (dir: string): Promise<{ readonly server: Server; readonly u
     readFile(file).then(
       (body) =>
         response
-          .writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" })
+          .writeHead(200, {
+            "content-type": TYPES[extname(file)] ?? "application/octet-stream",
+            // cross-origin isolation, as web/vite.config.ts serves the playground (SharedArrayBuffer)
+            "cross-origin-opener-policy": "same-origin",
+            "cross-origin-embedder-policy": "require-corp",
+          })
           .end(body),
       () => response.writeHead(404).end(),
     );
