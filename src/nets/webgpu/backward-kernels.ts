@@ -10,6 +10,7 @@
  * @module
  */
 import type { IKernelFunctionThis } from "gpu.js";
+import type { AttentionConstants, GroupConstants } from "./kernels.js";
 
 /** ∂x = ∂y·σ(x)·(1 + x·(1 − σ(x))) of SiLU. */
 export function siluBackwardKernel(this: IKernelFunctionThis, x: number[], dy: number[]): number {
@@ -68,18 +69,6 @@ export function spatialSumKernel(this: IKernelFunctionThis<{ readonly s: number 
   }
   return sum;
 }
-
-/** Group norm constants: channels, spatial size, channels per group, batch. */
-type GroupConstants = {
-  /** Channels C. */
-  readonly c: number;
-  /** Spatial size S. */
-  readonly s: number;
-  /** Channels per group. */
-  readonly perGroup: number;
-  /** Batch N. */
-  readonly n: number;
-};
 
 /**
  * Per (sample, group): thread 2·(n·G + g) gives mean(g) = (1/m)·Σ γ_c·∂y, thread 2·(n·G + g) + 1 gives
@@ -154,22 +143,6 @@ export function groupNormParamGradKernel(
   }
   return sum;
 }
-
-/** Constants of the attention kernels: batch, channels, tokens, channels per head, 1/√d, 1/f. */
-type AttentionConstants = {
-  /** Batch N. */
-  readonly n: number;
-  /** Channels C. */
-  readonly c: number;
-  /** Tokens T. */
-  readonly t: number;
-  /** Channels per head d. */
-  readonly d: number;
-  /** Score scale 1/√d. */
-  readonly scale: number;
-  /** Output factor 1/f. */
-  readonly invF: number;
-};
 
 /**
  * The softmax rows of every (sample, head, query token t): thread 2·((n·H + h)·T + t) gives the row maximum m of

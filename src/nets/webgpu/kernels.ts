@@ -126,9 +126,21 @@ export function groupStatsKernel(
   return v;
 }
 
+/** Constants of the group-norm kernels: batch, channels, spatial size, channels per group. */
+export type GroupConstants = {
+  /** Batch N. */
+  readonly n: number;
+  /** Channels C. */
+  readonly c: number;
+  /** Spatial size S. */
+  readonly s: number;
+  /** Channels per group. */
+  readonly perGroup: number;
+};
+
 /** y = γ_c·(x − μ)·r + β_c with (μ, r) of the element's group from {@link groupStatsKernel}. */
 export function groupNormKernel(
-  this: IKernelFunctionThis<{ readonly c: number; readonly s: number; readonly perGroup: number }>,
+  this: IKernelFunctionThis<GroupConstants>,
   x: number[],
   stats: number[],
   gamma: number[],
@@ -141,9 +153,9 @@ export function groupNormKernel(
   return gamma[c] * (x[this.thread.x] - stats[2 * group]) * stats[2 * group + 1] + beta[c];
 }
 
-/** Constants of the attention kernels: batch, channels, tokens, channels per head, 1/√d. */
-type AttentionConstants = {
-  /** Batch. */
+/** Constants of the attention kernels: batch, channels, tokens, channels per head, 1/√d, 1/f. */
+export type AttentionConstants = {
+  /** Batch N. */
   readonly n: number;
   /** Channels C. */
   readonly c: number;
@@ -153,6 +165,8 @@ type AttentionConstants = {
   readonly d: number;
   /** Score scale 1/√d. */
   readonly scale: number;
+  /** Output factor 1/f (the residual block's rescale_output_factor). */
+  readonly invF: number;
 };
 
 /**
@@ -235,7 +249,7 @@ export function attendKernel(this: IKernelFunctionThis<AttentionConstants>, qkv:
 
 /** y[n, c, t] = (b[c] + Σ_k W[c, k]·o[n, t, k] + r[n, c, t])·invF: the output projection and the residual. */
 export function attentionOutKernel(
-  this: IKernelFunctionThis<AttentionConstants & { readonly invF: number }>,
+  this: IKernelFunctionThis<AttentionConstants>,
   o: number[],
   w: number[],
   b: number[],
