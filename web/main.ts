@@ -718,7 +718,7 @@ const sampleInWorker = (
   };
   worker.onerror = (event) => end(`the sampling worker failed: ${event.message}`);
   const shape = [request.n, 2];
-  void serve(
+  serve(
     bridge,
     async (x, p) =>
       (gpu.model.parameterization === "denoiser"
@@ -726,7 +726,7 @@ const sampleInWorker = (
         : await gpu.model.predict({ shape, data: x }, p)
       ).data,
     () => running,
-  );
+  ).catch((e: unknown) => end(`the GPU failed: ${e instanceof Error ? e.message : String(e)}`));
   worker.postMessage({ ...request, buffer: bridge.buffer } satisfies SamplingRequest);
   return {
     next: async () => {
