@@ -55,7 +55,7 @@ export const blockingCall = (bridge: Bridge, x: Float32Array, parameter: number)
   return answer;
 };
 
-/** `Atomics.waitAsync` (ES2024), which the page's TypeScript library does not declare yet. */
+/** `Atomics.waitAsync` (ES2024), which the page's TypeScript library does not declare yet; see {@link canServe}. */
 const waitAsync = (
   Atomics as unknown as {
     waitAsync: (
@@ -66,6 +66,9 @@ const waitAsync = (
     ) => { readonly async: boolean; readonly value: Promise<string> | string };
   }
 ).waitAsync;
+
+/** Whether this browser can serve a bridge: `Atomics.waitAsync` exists (not yet in every engine). */
+export const canServe = (): boolean => typeof (Atomics as { waitAsync?: unknown }).waitAsync === "function";
 
 /**
  * The main thread's side: answers every request with `answer` until `running()` turns false (checked at least

@@ -48,7 +48,7 @@ import {
   type WebgpuNetKernels,
   webgpuNetKernels,
 } from "scoreflow";
-import { createBridge, serve } from "./bridge.js";
+import { canServe, createBridge, serve } from "./bridge.js";
 import { type Displayed, displayed } from "./display.js";
 import { arrowGrid, COLORS, drawArrows, drawPoints, drawTrails, prepare, VIEW_RADIUS } from "./draw.js";
 import {
@@ -780,7 +780,7 @@ const startSampling = (): void => {
   // else the same family replays over the network's asynchronous model (see asyncModelSteps).
   const gpu = chosen.gpu;
   const inWorker =
-    gpu !== undefined && chosen.worker !== undefined && globalThis.crossOriginIsolated === true
+    gpu !== undefined && chosen.worker !== undefined && globalThis.crossOriginIsolated === true && canServe()
       ? sampleInWorker(gpu, { ...chosen.worker, family, steps, n, seed })
       : undefined;
   const onGpu =
